@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// The installed `unitsync` command: the bundled CLI.
+require("../dist/unitsync.cjs");

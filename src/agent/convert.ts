@@ -1,0 +1,66 @@
+// Core views → protobuf messages, for the handlers.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { UnitEvent } from "../core/event-log.js";
+import type { UnitView } from "../core/registry.js";
+import { conditionToProto, eventKindToProto, statusToProto } from "../rpc/enums.js";
+import type { Timeline } from "../core/timeline.js";
+import {
+  EventSchema,
+  type GetTimelineResponse,
+  GetTimelineResponseSchema,
+  UnitSchema,
+  type Event,
+  type Unit,
+} from "../../gen/unitsync/v1/unitsync_pb.js";
+
+export function unitToProto(view: UnitView): Unit {
+  return create(UnitSchema, {
+    name: view.name,
+    status: statusToProto(view.status),
+    ready: view.ready,
+    dependencies: view.dependencies.map((d) => ({
+      dependsOn: d.dependsOn,
+      required: conditionToProto(d.required),
+      currentStatus: statusToProto(d.current),
+      satisfied: d.satisfied,
+    })),
+    ...(view.blocked ? { blocked: view.blocked } : {}),
+    reason: view.reason,
+    waiting: view.waiting,
+    ...(view.registeredAt !== undefined ? { registeredAt: timestampFromMs(view.registeredAt) } : {}),
+    ...(view.changedAt !== undefined ? { changedAt: timestampFromMs(view.changedAt) } : {}),
+  });
+}
+
+export function eventToProto(event: UnitEvent): Event {
+  return create(EventSchema, {
+    seq: BigInt(event.seq),
+    time: timestampFromMs(event.time),
+    unit: event.unit,
+    kind: eventKindToProto(event.kind),
+    from: statusToProto(event.from),
+    to: statusToProto(event.to),
+    reason: event.reason,
+    dependsOn: [...event.dependsOn],
+  });
+}
+
+export const optionalTimestamp = (ms: number | undefined) => (ms === undefined ? undefined : timestampFromMs(ms));
+
+export function timelineToProto(timeline: Timeline, events: UnitEvent[], droppedEvents: number): GetTimelineResponse {
+  return create(GetTimelineResponseSchema, {
+    entries: timeline.entries.map((e) => ({
+      unit: e.name,
+      status: statusToProto(e.status),
+      reason: e.reason,
+      registeredAt: timestampFromMs(e.registeredAt),
+      startRequestedAt: optionalTimestamp(e.startRequestedAt),
+      startedAt: optionalTimestamp(e.startedAt),
+      finishedAt: optionalTimestamp(e.finishedAt),
+    })),
+    criticalChain: timeline.criticalChain,
+    events: events.map(eventToProto),
+    droppedEvents: BigInt(droppedEvents),
+  });
+}

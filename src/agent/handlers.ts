@@ -1,0 +1,200 @@
+// The UnitSyncService handlers: decode → core call → encode. Errors go through src/rpc/status.ts.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type * as grpc from "@grpc/grpc-js";
+import type { Registry } from "../core/registry.js";
+import { conditionName, conditionToProto, statusToProto } from "../rpc/enums.js";
+import type { ServiceHandlers } from "../rpc/service.js";
+import { toServiceError } from "../rpc/status.js";
+import {
+  type StartResponse,
+  StartResponseSchema,
+  UnitSyncService,
+  type WatchResponse,
+  WatchResponseSchema,
+} from "../../gen/unitsync/v1/unitsync_pb.js";
+import { eventToProto, unitToProto } from "./convert.js";
+import { timelineToProto } from "./convert.js";
+
+export const PROTOCOL_VERSION = 1;
+
+export interface AgentContext {
+  readonly registry: Registry;
+  readonly version: string;
+  readonly startedAt: number;
+  /** Aborts, with ShuttingDown as its reason, when the agent begins to shut down. */
+  readonly shutdown: AbortSignal;
+  /** Open server streams (Start and Watch). */
+  streams: number;
+  connections(): number;
+  logError(error: unknown): void;
+}
+
+type Handlers = ServiceHandlers<typeof UnitSyncService>;
+
+/** Wraps a synchronous core call as a unary handler that answers exactly once. */
+function unary<Req, Res>(ctx: AgentContext, fn: (request: Req) => Res): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    let response: Res;
+    try {
+      response = fn(call.request);
+    } catch (error) {
+      return callback(toServiceError(error, ctx.logError));
+    }
+    callback(null, response);
+  };
+}
+
+/**
+ * Runs a server stream: `body` gets a signal that aborts on client cancel, deadline or agent
+ * shutdown, and a `send`; the stream ends OK when body resolves, with the mapped error when it
+ * rejects. The stream is counted while open.
+ */
+function serverStream<Req, Res>(
+  ctx: AgentContext,
+  body: (request: Req, signal: AbortSignal, send: (message: Res) => void) => Promise<void>,
+): grpc.handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    const cancelled = new AbortController();
+    const onCancelled = () => cancelled.abort(new Error("call cancelled by the client"));
+    call.once("cancelled", onCancelled);
+    const signal = AbortSignal.any([cancelled.signal, ctx.shutdown]);
+    ctx.streams++;
+    const finish = (error?: unknown) => {
+      ctx.streams--;
+      call.off("cancelled", onCancelled);
+      if (cancelled.signal.aborted) return; // nobody is listening any more
+      if (error === undefined) call.end();
+      else call.emit("error", toServiceError(error, ctx.logError));
+    };
+    const send = (message: Res) => {
+      if (!cancelled.signal.aborted) call.write(message);
+    };
+    let running: Promise<void>;
+    try {
+      running = body(call.request, signal, send);
+    } catch (error) {
+      running = Promise.reject(error);
+    }
+    running.then(() => finish(), finish);
+  };
+}
+
+export function createHandlers(ctx: AgentContext): Handlers {
+  const { registry } = ctx;
+  return {
+    ping: unary(ctx, () => {
+      const counts = registry.counts();
+      return {
+        $typeName: "unitsync.v1.PingResponse",
+        version: ctx.version,
+        protocol: PROTOCOL_VERSION,
+        startedAt: timestampFromMs(ctx.startedAt),
+        uptimeMs: BigInt(Math.max(0, Date.now() - ctx.startedAt)),
+        pid: process.pid,
+        counts: {
+          $typeName: "unitsync.v1.Counts",
+          units: counts.units,
+          waiters: counts.waiters,
+          streams: ctx.streams,
+          connections: ctx.connections(),
+          events: BigInt(counts.events),
+          droppedEvents: BigInt(counts.droppedEvents),
+        },
+      };
+    }),
+
+    want: unary(ctx, (request) => ({
+      $typeName: "unitsync.v1.WantResponse",
+      unit: unitToProto(registry.want(request.unit, request.dependsOn, conditionName(request.condition))),
+    })),
+
+    complete: unary(ctx, (request) => {
+      const result = registry.complete(request.unit);
+      return { $typeName: "unitsync.v1.CompleteResponse", unit: unitToProto(result.unit), changed: result.changed };
+    }),
+
+    fail: unary(ctx, (request) => {
+      const result = registry.fail(request.unit, request.reason);
+      return {
+        $typeName: "unitsync.v1.FailResponse",
+        unit: unitToProto(result.unit),
+        changed: result.changed,
+        blocked: result.blocked,
+      };
+    }),
+
+    getUnit: unary(ctx, (request) => ({
+      $typeName: "unitsync.v1.GetUnitResponse",
+      unit: unitToProto(registry.get(request.unit)),
+    })),
+
+    listUnits: unary(ctx, () => ({
+      $typeName: "unitsync.v1.ListUnitsResponse",
+      units: registry.list().map(unitToProto),
+    })),
+
+    getGraph: unary(ctx, () => {
+      const graph = registry.graphView();
+      return {
+        $typeName: "unitsync.v1.GetGraphResponse",
+        nodes: graph.nodes.map(unitToProto),
+        edges: graph.edges.map((e) => ({
+          $typeName: "unitsync.v1.Edge",
+          unit: e.unit,
+          dependsOn: e.dependsOn,
+          required: conditionToProto(e.required),
+          satisfied: e.satisfied,
+        })),
+      };
+    }),
+
+    getTimeline: unary(ctx, () => timelineToProto(registry.timeline(), registry.events(), registry.counts().droppedEvents)),
+
+    start: serverStream<Parameters<Handlers["start"]>[0]["request"], StartResponse>(ctx, async (request, signal, send) => {
+      const message = (event: StartResponse["event"]) => create(StartResponseSchema, { event });
+      const result = await registry.start(request.unit, signal, {
+        onWaiting: (unmet, unregistered) =>
+          send(message({ case: "waiting", value: { $typeName: "unitsync.v1.Waiting", unmet, unregistered } })),
+        onSatisfied: (name, status, unmet) =>
+          send(
+            message({
+              case: "dependencySatisfied",
+              value: { $typeName: "unitsync.v1.DependencySatisfied", name, status: statusToProto(status), unmet },
+            }),
+          ),
+      });
+      send(
+        message({
+          case: "started",
+          value: {
+            $typeName: "unitsync.v1.Started",
+            unit: unitToProto(result.unit),
+            dependencies: result.dependencies,
+            waitedMs: BigInt(result.waitedMs),
+          },
+        }),
+      );
+    }),
+
+    watch: serverStream<Parameters<Handlers["watch"]>[0]["request"], WatchResponse>(ctx, (request, signal, send) => {
+      request.units.forEach((name) => registry.get(name)); // validates every name before subscribing
+      const only = request.units.length > 0 ? new Set(request.units) : undefined;
+      const message = (value: WatchResponse["message"]) => create(WatchResponseSchema, { message: value });
+      return new Promise<void>((resolve) => {
+        const { snapshot, lastSeq, unsubscribe } = registry.subscribe((event) => {
+          if (!only || only.has(event.unit)) send(message({ case: "event", value: eventToProto(event) }));
+        });
+        const units = only ? [...only].map((name) => registry.get(name)) : snapshot;
+        send(message({ case: "snapshot", value: { $typeName: "unitsync.v1.Snapshot", units: units.map(unitToProto), lastSeq: BigInt(lastSeq) } }));
+        const stop = () => {
+          unsubscribe();
+          resolve(); // a shutdown ends the stream cleanly; a cancel has nobody left to tell
+        };
+        if (signal.aborted) stop();
+        else signal.addEventListener("abort", stop, { once: true });
+      });
+    }),
+  };
+}
+

@@ -1,0 +1,83 @@
+// The agent: a grpc-js server fed by our own Unix-socket listener (so the agent owns the socket
+// file and counts connections), and a shutdown that ends every wait and stream before closing.
+import { createServer, type Socket } from "node:net";
+import * as grpc from "@grpc/grpc-js";
+import { ShuttingDown } from "../core/errors.js";
+import { type Limits, Registry } from "../core/registry.js";
+import { serviceDefinition } from "../rpc/service.js";
+import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
+import { type AgentContext, createHandlers } from "./handlers.js";
+import { listenPrivately, prepareSocketPath, removeSocketFile } from "./socket-file.js";
+
+export interface AgentOptions {
+  socketPath: string;
+  version: string;
+  limits?: Partial<Limits>;
+  /** How long open calls may take to finish after shutdown began, before they are cut. */
+  graceMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface Agent {
+  readonly socketPath: string;
+  readonly registry: Registry;
+  readonly context: AgentContext;
+  /** Ends waits (UNAVAILABLE) and streams, stops listening, removes the socket. Idempotent. */
+  close(): Promise<void>;
+  /** Resolves once the agent has closed. */
+  readonly closed: Promise<void>;
+}
+
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  const log = options.log ?? (() => {});
+  await prepareSocketPath(options.socketPath);
+
+  const registry = new Registry({ limits: options.limits ?? {} });
+  const shutdown = new AbortController();
+  const sockets = new Set<Socket>();
+  const context: AgentContext = {
+    registry,
+    version: options.version,
+    startedAt: Date.now(),
+    shutdown: shutdown.signal,
+    streams: 0,
+    connections: () => sockets.size,
+    logError: (error) => log(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+  };
+
+  const server = new grpc.Server();
+  server.addService(serviceDefinition(UnitSyncService), createHandlers(context));
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const listener = createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    injector.injectConnection(socket);
+  });
+  await listenPrivately(listener, options.socketPath);
+  log(`serving on ${options.socketPath} (pid ${process.pid}, version ${options.version})`);
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      listener.close();
+      removeSocketFile(options.socketPath);
+      shutdown.abort(new ShuttingDown()); // every open Start ends UNAVAILABLE, every Watch ends
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, options.graceMs ?? 2_000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      for (const socket of sockets) socket.destroy();
+      log("stopped");
+      resolveClosed();
+    })());
+
+  return { socketPath: options.socketPath, registry, context, close, closed };
+}

@@ -1,0 +1,26 @@
+// Output formatting shared by the verbs: aligned tables, JSON, and bracketed name lists.
+import { ExitCode } from "../client/exit-codes.js";
+import { CommandError } from "./io.js";
+
+/** Columns separated by two spaces, padded to the widest cell; no trailing spaces. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)].join("\n") + "\n";
+}
+
+export const json = (value: unknown): string => JSON.stringify(value, null, 2) + "\n";
+
+/** `[a, b]`, as coder exp sync prints dependency lists. */
+export const bracketList = (names: readonly string[]): string => `[${names.join(", ")}]`;
+
+export type OutputFormat = "table" | "json";
+
+export function outputFormat(value: unknown, allowed: readonly string[] = ["table", "json"]): string {
+  const format = value === undefined ? allowed[0]! : String(value);
+  if (!allowed.includes(format)) {
+    throw new CommandError(`-o ${format}: unknown output format; use ${allowed.join(" or ")}`, ExitCode.usage);
+  }
+  return format;
+}

@@ -1,0 +1,94 @@
+// The unitsync command line: cac wiring of every verb; `main(argv, io)` returns the exit code.
+import { cac } from "cac";
+import { ExitCode } from "../client/exit-codes.js";
+import { VERSION } from "../version.js";
+import { CommandError, type Io, printError } from "./io.js";
+import { DEFAULT_TIMEOUT } from "./start-verb.js";
+
+type Action = (...args: any[]) => Promise<number>;
+
+function build(io: Io) {
+  const cli = cac("unitsync");
+  cli.option("--socket <path>", "Agent socket (default: $UNITSYNC_SOCKET, $XDG_RUNTIME_DIR/unitsync.sock, /tmp/unitsync-<uid>.sock)");
+  cli.option("--socket-path <path>", "Alias of --socket, as coder exp sync spells it");
+
+  const verb = (name: string, description: string, action: Action) => cli.command(name, description).action(action);
+
+  verb("agent", "Run the agent in the foreground", async (options) => (await import("./agent-verb.js")).agent(io, options))
+    .example("unitsync agent --socket /run/unitsync.sock");
+  verb("ping", "Check that the agent answers", async (options) => (await import("./unit-verbs.js")).ping(io, options))
+    .option("-o, --output <format>", "text or json (json includes live counts)")
+    .example("unitsync ping");
+  verb("want <unit> <dependency> [...more]", "Declare that a unit depends on others", async (unit, dep, more, options) =>
+    (await import("./unit-verbs.js")).want(io, unit, [dep, ...more], options),
+  )
+    .option("--on <condition>", "Required status of the dependencies: completed, started or finished", { default: undefined })
+    .example("unitsync want ide git-clone env-setup");
+  verb("start <unit>", "Wait until the unit's dependencies are satisfied, then mark it started", async (unit, options) =>
+    (await import("./start-verb.js")).start(io, unit, options),
+  )
+    .option("--timeout <duration>", `How long to wait (0: no limit)`, { default: DEFAULT_TIMEOUT })
+    .example("unitsync start ide --timeout 10m");
+  verb("complete <unit>", "Mark a unit completed", async (unit, options) => (await import("./unit-verbs.js")).complete(io, unit, options))
+    .example("unitsync complete git-clone");
+  verb("fail <unit>", "Mark a unit failed; its dependents fail at once", async (unit, options) =>
+    (await import("./unit-verbs.js")).fail(io, unit, options),
+  )
+    .option("--reason <text>", "Why it failed")
+    .example('unitsync fail git-clone --reason "repository not found"');
+  verb("list", "List every registered unit", async (options) => (await import("./unit-verbs.js")).list(io, options))
+    .option("-o, --output <format>", "table or json")
+    .example("unitsync list -o json");
+  verb("status <unit>", "Show a unit, what blocks it and its dependencies", async (unit, options) =>
+    (await import("./unit-verbs.js")).status(io, unit, options),
+  )
+    .option("-o, --output <format>", "table or json")
+    .example("unitsync status ide");
+
+  cli.help();
+  cli.version(VERSION);
+  return cli;
+}
+
+/** Runs cac's own printing (help, version) with console.info pointed at io.stdout. */
+function printingTo<T>(io: Io, fn: () => T): T {
+  const original = console.info;
+  console.info = (...parts: unknown[]) => void io.stdout.write(parts.join(" ") + "\n");
+  try {
+    return fn();
+  } finally {
+    console.info = original;
+  }
+}
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const cli = build(io);
+  try {
+    const parsed = printingTo(io, () => cli.parse(["node", "unitsync", ...argv], { run: false }));
+    if (parsed.options.help || parsed.options.version) return ExitCode.ok;
+    if (!cli.matchedCommand) {
+      if (parsed.args.length === 0) {
+        printingTo(io, () => cli.outputHelp());
+        return ExitCode.usage;
+      }
+      throw new CommandError(`unknown command "${parsed.args[0]}"; see "unitsync --help"`, ExitCode.usage);
+    }
+    // A repeated flag arrives as an array: the last one wins, as in most CLIs.
+    for (const [key, value] of Object.entries(parsed.options)) {
+      if (key !== "--" && Array.isArray(value)) parsed.options[key] = value.at(-1);
+    }
+    parsed.options.socket ??= parsed.options.socketPath;
+    return await (cli.runMatchedCommand() as Promise<number>);
+  } catch (error) {
+    if (error instanceof Error && error.name === "CACError") {
+      printError(io, `${error.message}; see "unitsync ${cli.matchedCommandName ?? ""} --help"`.replace("  ", " "));
+      return ExitCode.usage;
+    }
+    if (error instanceof CommandError) {
+      printError(io, error.message);
+      return error.exitCode;
+    }
+    printError(io, `unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+    return ExitCode.failed;
+  }
+}

@@ -1,0 +1,43 @@
+// gRPC errors → a one-line reason and an exit code, the one mapping every verb uses.
+import { status as Code, type ServiceError } from "@grpc/grpc-js";
+import { ERROR_KIND_KEY } from "../rpc/status.js";
+import { ExitCode } from "./exit-codes.js";
+
+export interface ClientFailure {
+  exitCode: ExitCode;
+  /** One line, lower case, saying why. */
+  message: string;
+}
+
+function isServiceError(error: unknown): error is ServiceError {
+  return typeof error === "object" && error !== null && "code" in error && "details" in error && "metadata" in error;
+}
+
+/** The kind of core error behind a failed call ("dependency-failed", "cycle", …), if any. */
+export function errorKind(error: ServiceError): string | undefined {
+  const value = error.metadata?.get(ERROR_KIND_KEY)[0];
+  return typeof value === "string" ? value : undefined;
+}
+
+export function describeFailure(error: unknown, socketPath: string): ClientFailure {
+  if (!isServiceError(error)) {
+    return { exitCode: ExitCode.failed, message: error instanceof Error ? error.message : String(error) };
+  }
+  switch (error.code) {
+    case Code.UNAVAILABLE:
+      if (error.details === "agent shutting down") return { exitCode: ExitCode.unreachable, message: "agent shutting down" };
+      return {
+        exitCode: ExitCode.unreachable,
+        message: `no agent answers on ${socketPath}; start one with "unitsync agent" or point UNITSYNC_SOCKET at a running agent`,
+      };
+    case Code.DEADLINE_EXCEEDED:
+      return { exitCode: ExitCode.timeout, message: "the agent did not answer in time" };
+    case Code.FAILED_PRECONDITION:
+      return {
+        exitCode: errorKind(error) === "dependency-failed" ? ExitCode.dependencyFailed : ExitCode.failed,
+        message: error.details,
+      };
+    default:
+      return { exitCode: ExitCode.failed, message: error.details || error.message };
+  }
+}

@@ -1,0 +1,53 @@
+// A bounded, ordered log of events with contiguous sequence numbers; the oldest are dropped first.
+import type { UnitStatus } from "./status.js";
+
+export type EventKind = "status-changed" | "dependencies-declared" | "wait-began" | "wait-ended";
+
+export interface UnitEvent {
+  readonly seq: number;
+  readonly time: number;
+  readonly unit: string;
+  readonly kind: EventKind;
+  readonly from: UnitStatus;
+  readonly to: UnitStatus;
+  readonly reason: string;
+  readonly dependsOn: readonly string[];
+}
+
+export class EventLog {
+  private readonly ring: UnitEvent[] = [];
+  private head = 0;
+  private nextSeq = 1;
+  private droppedCount = 0;
+
+  constructor(readonly capacity: number) {}
+
+  append(event: Omit<UnitEvent, "seq">): UnitEvent {
+    const full: UnitEvent = { ...event, seq: this.nextSeq++ };
+    if (this.ring.length < this.capacity) {
+      this.ring.push(full);
+    } else {
+      this.ring[this.head] = full;
+      this.head = (this.head + 1) % this.capacity;
+      this.droppedCount++;
+    }
+    return full;
+  }
+
+  /** Every kept event, oldest first. */
+  all(): UnitEvent[] {
+    return [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)];
+  }
+
+  get lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  get size(): number {
+    return this.ring.length;
+  }
+}

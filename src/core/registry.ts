@@ -1,0 +1,454 @@
+// The unit registry: the state machine of every unit, its dependencies, the waiters of open
+// Start calls, and the event log that Watch and the timeline read. Pure: no I/O, no timers.
+import {
+  DependencyFailed,
+  IllegalTransition,
+  InvalidArgument,
+  LimitExceeded,
+  UnitNotFound,
+} from "./errors.js";
+import { EventLog, type UnitEvent } from "./event-log.js";
+import { DependencyGraph } from "./graph.js";
+import { validateUnitName } from "./names.js";
+import { type Condition, type UnitStatus, failureBlocks, satisfies } from "./status.js";
+import { buildTimeline, type Timeline } from "./timeline.js";
+
+export interface Limits {
+  units: number;
+  dependenciesPerUnit: number;
+  reasonLength: number;
+  events: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  units: 10_000,
+  dependenciesPerUnit: 1_000,
+  reasonLength: 4_096,
+  events: 100_000,
+};
+
+export interface DependencyView {
+  dependsOn: string;
+  required: Condition;
+  current: UnitStatus;
+  satisfied: boolean;
+}
+
+export interface BlockedView {
+  failedUnit: string;
+  reason: string;
+  /** From the blocked unit down to the failed unit. */
+  chain: string[];
+}
+
+export interface UnitView {
+  name: string;
+  status: UnitStatus;
+  ready: boolean;
+  dependencies: DependencyView[];
+  blocked?: BlockedView;
+  reason: string;
+  waiting: boolean;
+  registeredAt?: number;
+  changedAt?: number;
+}
+
+export interface StartProgress {
+  /** The wait could not start at once: what it waits for. */
+  onWaiting?(unmet: string[], unregistered: string[]): void;
+  /** One dependency reached its required status; `unmet` is what is left. */
+  onSatisfied?(dependency: string, status: UnitStatus, unmet: string[]): void;
+}
+
+export interface StartResult {
+  unit: UnitView;
+  dependencies: string[];
+  waitedMs: number;
+}
+
+interface UnitRecord {
+  readonly name: string;
+  status: UnitStatus;
+  reason: string;
+  readonly registeredAt: number;
+  changedAt: number;
+  startRequestedAt?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  waiter?: Waiter;
+}
+
+interface Waiter {
+  readonly unit: string;
+  readonly since: number;
+  readonly progress: StartProgress;
+  unmet: Set<string>;
+  settle(error?: Error): void;
+}
+
+export type EventListener = (event: UnitEvent) => void;
+
+export interface Clock {
+  now(): number;
+}
+
+export class Registry {
+  readonly limits: Limits;
+  private readonly units = new Map<string, UnitRecord>();
+  private readonly graph = new DependencyGraph();
+  private readonly log: EventLog;
+  private readonly listeners = new Set<EventListener>();
+  private waiterCount = 0;
+
+  constructor(
+    options: { limits?: Partial<Limits>; clock?: Clock } = {},
+    private readonly clock: Clock = options.clock ?? Date,
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.log = new EventLog(this.limits.events);
+  }
+
+  // ---- commands -------------------------------------------------------------------------------
+
+  /** Registers `unit` and declares that it depends on each of `dependencies`. */
+  want(unit: string, dependencies: readonly string[], condition: Condition = "completed"): UnitView {
+    validateUnitName(unit);
+    if (dependencies.length === 0) {
+      throw new InvalidArgument(`unit "${unit}" declares no dependencies; name at least one`);
+    }
+    dependencies.forEach(validateUnitName);
+    const unique = [...new Set(dependencies)];
+    const existing = this.graph.dependenciesOf(unit);
+    const fresh = unique.filter((d) => !existing.has(d));
+    const record = this.units.get(unit);
+    if (record && record.status !== "pending" && fresh.length > 0) {
+      // Re-declaring what is already declared is harmless (a restarted script); new edges are not.
+      throw new IllegalTransition(
+        unit,
+        `unit "${unit}" is already ${record.status}; declare dependencies before starting it`,
+      );
+    }
+    if (existing.size + fresh.length > this.limits.dependenciesPerUnit) {
+      throw new LimitExceeded(
+        `unit "${unit}" would have ${existing.size + fresh.length} dependencies; the limit is ${this.limits.dependenciesPerUnit}`,
+      );
+    }
+    this.checkNameLimit([unit, ...fresh]);
+    const added = this.graph.addEdges(unit, unique, condition);
+    this.register(unit);
+    if (added.length > 0) this.emit(unit, "dependencies-declared", "pending", "pending", "", added);
+    // New edges can add unmet dependencies to an open wait, or block it and its dependents.
+    this.wake(this.blockedBy(unit) ? [unit, ...this.blockedDependents(unit)] : [unit]);
+    return this.view(unit);
+  }
+
+  /**
+   * Registers `unit`, waits until every dependency is satisfied, then marks it started. Rejects
+   * with DependencyFailed when the unit is or becomes blocked, and with `signal.reason` when the
+   * signal aborts (deadline, client cancel, shutdown); the waiter is removed at that moment.
+   */
+  start(unit: string, signal: AbortSignal, progress: StartProgress = {}): Promise<StartResult> {
+    validateUnitName(unit);
+    signal.throwIfAborted();
+    this.checkNameLimit([unit]);
+    const record = this.register(unit);
+    if (record.status !== "pending") {
+      throw new IllegalTransition(unit, `unit "${unit}" is already ${record.status}`);
+    }
+    if (record.waiter) {
+      throw new IllegalTransition(unit, `unit "${unit}" is already waiting to start in another call`);
+    }
+    const now = this.clock.now();
+    record.startRequestedAt ??= now;
+    const blocked = this.blockedBy(unit);
+    if (blocked) throw this.dependencyFailed(unit, blocked);
+    const unmet = this.unmet(unit);
+    if (unmet.length === 0) return Promise.resolve(this.markStarted(record, now));
+
+    return new Promise<StartResult>((resolve, reject) => {
+      const onAbort = () => waiter.settle(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+      const waiter: Waiter = {
+        unit,
+        since: now,
+        progress,
+        unmet: new Set(unmet),
+        settle: (error) => {
+          if (record.waiter !== waiter) return;
+          record.waiter = undefined;
+          this.waiterCount--;
+          signal.removeEventListener("abort", onAbort);
+          if (error) {
+            this.emit(unit, "wait-ended", record.status, record.status, error.message);
+            reject(error);
+          } else {
+            resolve(this.markStarted(record, waiter.since));
+          }
+        },
+      };
+      record.waiter = waiter;
+      this.waiterCount++;
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.emit(unit, "wait-began", "pending", "pending", "", unmet);
+      progress.onWaiting?.(unmet, unmet.filter((d) => !this.units.has(d)));
+    });
+  }
+
+  /** pending|started → completed. Completing a completed unit changes nothing. */
+  complete(unit: string): { unit: UnitView; changed: boolean } {
+    validateUnitName(unit);
+    const record = this.mustGet(unit);
+    if (record.status === "completed") return { unit: this.view(unit), changed: false };
+    if (record.status === "failed") {
+      throw new IllegalTransition(unit, `unit "${unit}" already failed (${record.reason || "no reason given"}); it cannot complete`);
+    }
+    this.transition(record, "completed", "");
+    return { unit: this.view(unit), changed: true };
+  }
+
+  /** pending|started → failed; every dependent that waits, transitively, fails at once. */
+  fail(unit: string, reason: string): { unit: UnitView; changed: boolean; blocked: string[] } {
+    validateUnitName(unit);
+    if (reason.length > this.limits.reasonLength) {
+      throw new InvalidArgument(`reason is ${reason.length} characters; the limit is ${this.limits.reasonLength}`);
+    }
+    const record = this.mustGet(unit);
+    if (record.status === "failed") return { unit: this.view(unit), changed: false, blocked: [] };
+    if (record.status === "completed") {
+      throw new IllegalTransition(unit, `unit "${unit}" already completed; it cannot fail`);
+    }
+    this.transition(record, "failed", reason);
+    const blocked = this.blockedDependents(unit).filter((name) => this.units.get(name)?.status === "pending");
+    return { unit: this.view(unit), changed: true, blocked };
+  }
+
+  // ---- queries --------------------------------------------------------------------------------
+
+  /** Describes any valid name; a name nobody registered reads "not registered". */
+  get(unit: string): UnitView {
+    validateUnitName(unit);
+    return this.view(unit);
+  }
+
+  /** Every registered unit, in registration order. */
+  list(): UnitView[] {
+    const cache = new Map<string, BlockedView | null>();
+    return [...this.units.keys()].map((name) => this.view(name, cache));
+  }
+
+  /** Every named unit (registered or only named as a dependency) and every edge. */
+  graphView(): { nodes: UnitView[]; edges: { unit: string; dependsOn: string; required: Condition; satisfied: boolean }[] } {
+    const cache = new Map<string, BlockedView | null>();
+    const nodes = [...this.graph.names()].map((name) => this.view(name, cache));
+    const edges = nodes.flatMap((node) =>
+      node.dependencies.map((d) => ({ unit: node.name, dependsOn: d.dependsOn, required: d.required, satisfied: d.satisfied })),
+    );
+    return { nodes, edges };
+  }
+
+  /** Per-unit waits and runs, in registration order, and the critical chain. */
+  timeline(): Timeline {
+    const records = [...this.units.values()].map(({ waiter: _waiter, ...record }) => record);
+    return buildTimeline(records, (unit) => this.graph.dependenciesOf(unit));
+  }
+
+  events(): UnitEvent[] {
+    return this.log.all();
+  }
+
+  counts(): { units: number; waiters: number; events: number; droppedEvents: number; edges: number } {
+    return {
+      units: this.units.size,
+      waiters: this.waiterCount,
+      events: this.log.size,
+      droppedEvents: this.log.dropped,
+      edges: this.graph.edgeCount,
+    };
+  }
+
+  get lastSeq(): number {
+    return this.log.lastSeq;
+  }
+
+  /**
+   * Calls `listener` for every event from now on. Returns the snapshot taken in the same tick, so
+   * no event falls between the snapshot and the first delta.
+   */
+  subscribe(listener: EventListener): { snapshot: UnitView[]; lastSeq: number; unsubscribe: () => void } {
+    this.listeners.add(listener);
+    return { snapshot: this.list(), lastSeq: this.log.lastSeq, unsubscribe: () => this.listeners.delete(listener) };
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  /** Units and names that are only dependencies both count towards the unit limit. */
+  private checkNameLimit(names: readonly string[]): void {
+    const total = this.graph.size + names.filter((n) => !this.graph.has(n)).length;
+    if (total > this.limits.units) {
+      throw new LimitExceeded(`the agent holds ${this.graph.size} units; the limit is ${this.limits.units}`);
+    }
+  }
+
+  private mustGet(unit: string): UnitRecord {
+    const record = this.units.get(unit);
+    if (!record) throw new UnitNotFound(unit);
+    return record;
+  }
+
+  private register(unit: string): UnitRecord {
+    let record = this.units.get(unit);
+    if (record) return record;
+    const now = this.clock.now();
+    record = { name: unit, status: "pending", reason: "", registeredAt: now, changedAt: now };
+    this.units.set(unit, record);
+    this.graph.touch(unit);
+    this.emit(unit, "status-changed", "not registered", "pending", "");
+    return record;
+  }
+
+  private markStarted(record: UnitRecord, since: number): StartResult {
+    this.transition(record, "started", "");
+    const dependencies = [...this.graph.dependenciesOf(record.name).keys()];
+    return { unit: this.view(record.name), dependencies, waitedMs: Math.max(0, this.clock.now() - since) };
+  }
+
+  private transition(record: UnitRecord, to: UnitStatus, reason: string): void {
+    const from = record.status;
+    const now = this.clock.now();
+    record.status = to;
+    record.reason = reason;
+    record.changedAt = now;
+    if (to === "started") record.startedAt = now;
+    if (to === "completed" || to === "failed") record.finishedAt = now;
+    this.emit(record.name, "status-changed", from, to, reason);
+    // A unit that completes or fails while its own Start call waits can no longer start.
+    record.waiter?.settle(new IllegalTransition(record.name, `unit "${record.name}" was marked ${to} while waiting to start`));
+    // A completion or start only changes what its direct dependents wait for; a failure blocks
+    // every dependent over blocking edges, and satisfies direct dependents on "finished" edges.
+    const dependents = this.graph.dependentsOf(record.name);
+    this.wake(to === "failed" ? new Set([...this.blockedDependents(record.name), ...dependents]) : dependents);
+  }
+
+  /** Re-checks the open waiters of these units. */
+  private wake(names: Iterable<string>): void {
+    for (const name of [...names]) {
+      const waiter = this.units.get(name)?.waiter;
+      if (waiter) this.evaluate(waiter);
+    }
+  }
+
+  private evaluate(waiter: Waiter): void {
+    const blocked = this.blockedBy(waiter.unit);
+    if (blocked) return waiter.settle(this.dependencyFailed(waiter.unit, blocked));
+    const unmet = this.unmet(waiter.unit);
+    const still = new Set(unmet);
+    const added = unmet.filter((d) => !waiter.unmet.has(d));
+    for (const dep of waiter.unmet) {
+      if (still.has(dep)) continue;
+      waiter.unmet.delete(dep);
+      waiter.progress.onSatisfied?.(dep, this.statusOf(dep), unmet);
+    }
+    if (added.length > 0) {
+      waiter.unmet = still;
+      waiter.progress.onWaiting?.(unmet, unmet.filter((d) => !this.units.has(d)));
+    }
+    if (unmet.length === 0) waiter.settle();
+  }
+
+  /** Units that can no longer start if `unit` fails: dependents reached over blocking edges. */
+  private blockedDependents(unit: string): string[] {
+    const seen = new Set<string>([unit]);
+    const out: string[] = [];
+    const queue = [unit];
+    while (queue.length > 0) {
+      const node = queue.shift()!;
+      for (const dependent of this.graph.dependentsOf(node)) {
+        if (seen.has(dependent)) continue;
+        if (!failureBlocks(this.graph.dependenciesOf(dependent).get(node)!)) continue;
+        seen.add(dependent);
+        out.push(dependent);
+        queue.push(dependent);
+      }
+    }
+    return out;
+  }
+
+  private statusOf(name: string): UnitStatus {
+    return this.units.get(name)?.status ?? "not registered";
+  }
+
+  private unmet(unit: string): string[] {
+    const out: string[] = [];
+    for (const [dep, condition] of this.graph.dependenciesOf(unit)) {
+      if (!satisfies(condition, this.statusOf(dep))) out.push(dep);
+    }
+    return out;
+  }
+
+  /**
+   * The failed unit that makes `unit` unable to start, and the chain down to it; undefined when
+   * nothing blocks it. Only pending units are searched: a unit that started was never blocked.
+   */
+  private blockedBy(unit: string, cache = new Map<string, BlockedView | null>()): BlockedView | undefined {
+    const cached = cache.get(unit);
+    if (cached !== undefined) return cached ?? undefined;
+    cache.set(unit, null); // no cycles exist, but mark before descending for diamonds
+    let found: BlockedView | undefined;
+    for (const [dep, condition] of this.graph.dependenciesOf(unit)) {
+      if (!failureBlocks(condition)) continue;
+      const record = this.units.get(dep);
+      if (record?.status === "failed") {
+        found = { failedUnit: dep, reason: record.reason, chain: [unit, dep] };
+        break;
+      }
+      if (record?.status === "pending") {
+        const below = this.blockedBy(dep, cache);
+        if (below) {
+          found = { failedUnit: below.failedUnit, reason: below.reason, chain: [unit, ...below.chain] };
+          break;
+        }
+      }
+    }
+    cache.set(unit, found ?? null);
+    return found;
+  }
+
+  private dependencyFailed(unit: string, blocked: BlockedView): DependencyFailed {
+    return new DependencyFailed(unit, blocked.failedUnit, blocked.reason, blocked.chain);
+  }
+
+  private view(name: string, cache?: Map<string, BlockedView | null>): UnitView {
+    const record = this.units.get(name);
+    const dependencies: DependencyView[] = [];
+    for (const [dependsOn, required] of this.graph.dependenciesOf(name)) {
+      const current = this.statusOf(dependsOn);
+      dependencies.push({ dependsOn, required, current, satisfied: satisfies(required, current) });
+    }
+    const blocked = record?.status === "pending" ? this.blockedBy(name, cache) : undefined;
+    return {
+      name,
+      status: record?.status ?? "not registered",
+      ready: dependencies.every((d) => d.satisfied),
+      dependencies,
+      ...(blocked ? { blocked } : {}),
+      reason: record?.reason ?? "",
+      waiting: record?.waiter !== undefined,
+      ...(record ? { registeredAt: record.registeredAt, changedAt: record.changedAt } : {}),
+    };
+  }
+
+  private emit(
+    unit: string,
+    kind: UnitEvent["kind"],
+    from: UnitStatus,
+    to: UnitStatus,
+    reason: string,
+    dependsOn: readonly string[] = [],
+  ): void {
+    const event = this.log.append({ time: this.clock.now(), unit, kind, from, to, reason, dependsOn });
+    for (const listener of this.listeners) listener(event);
+  }
+}

@@ -1,0 +1,96 @@
+// The protobuf-es ⇄ grpc-js bridge: a generated service descriptor becomes a grpc-js service
+// definition (for the server) and a typed promise client (for callers).
+import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+import * as grpc from "@grpc/grpc-js";
+
+type Methods<S> = S extends GenService<infer M> ? M : never;
+
+/** Server handlers typed from the descriptor: unary calls and server streams. */
+export type ServiceHandlers<S extends GenService<GenServiceMethods>> = {
+  [K in keyof Methods<S>]: Methods<S>[K] extends { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+    ? grpc.handleUnaryCall<MessageShape<I>, MessageShape<O>>
+    : Methods<S>[K] extends { methodKind: "server_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+      ? grpc.handleServerStreamingCall<MessageShape<I>, MessageShape<O>>
+      : never;
+};
+
+export interface CallOptions {
+  /** Absolute deadline; undefined means none. */
+  deadline?: Date;
+  /** Cancels the call when it aborts. */
+  signal?: AbortSignal;
+}
+
+/** A promise client: unary calls return a promise, server streams an async iterable. */
+export type PromiseClient<S extends GenService<GenServiceMethods>> = {
+  [K in keyof Methods<S>]: Methods<S>[K] extends { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+    ? (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>
+    : Methods<S>[K] extends { methodKind: "server_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+      ? (request: MessageInitShape<I>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
+      : never;
+};
+
+function methodDefinition(service: DescService, method: DescMethod): grpc.MethodDefinition<object, object> {
+  return {
+    path: `/${service.typeName}/${method.name}`,
+    originalName: method.localName,
+    requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
+    responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
+    // grpc-js writes serializer output straight to the socket and needs a Buffer.
+    requestSerialize: (message) => Buffer.from(toBinary(method.input, message as MessageShape<DescMessage>)),
+    requestDeserialize: (bytes: Buffer) => fromBinary(method.input, bytes),
+    responseSerialize: (message) => Buffer.from(toBinary(method.output, message as MessageShape<DescMessage>)),
+    responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
+  };
+}
+
+/** The grpc-js service definition of a generated service, keyed by each method's local name. */
+export function serviceDefinition(service: DescService): grpc.ServiceDefinition {
+  return Object.fromEntries(service.methods.map((m) => [m.localName, methodDefinition(service, m)]));
+}
+
+/** A typed promise client for `service` over an existing grpc-js client (channel). */
+export function promiseClient<S extends GenService<GenServiceMethods>>(service: S, client: grpc.Client): PromiseClient<S> {
+  const out: Record<string, unknown> = {};
+  for (const method of (service as DescService).methods) {
+    const def = methodDefinition(service as DescService, method);
+    const callOptions = (options?: CallOptions): grpc.CallOptions => (options?.deadline ? { deadline: options.deadline } : {});
+    if (method.methodKind === "unary") {
+      out[method.localName] = (request: MessageInitShape<DescMessage>, options?: CallOptions) =>
+        new Promise((resolve, reject) => {
+          const call = client.makeUnaryRequest(
+            def.path,
+            def.requestSerialize,
+            def.responseDeserialize,
+            create(method.input, request),
+            new grpc.Metadata(),
+            callOptions(options),
+            (error, response) => (error ? reject(error) : resolve(response)),
+          );
+          linkSignal(options?.signal, () => call.cancel());
+        });
+    } else if (method.methodKind === "server_streaming") {
+      out[method.localName] = (request: MessageInitShape<DescMessage>, options?: CallOptions) => {
+        const call = client.makeServerStreamRequest(
+          def.path,
+          def.requestSerialize,
+          def.responseDeserialize,
+          create(method.input, request),
+          new grpc.Metadata(),
+          callOptions(options),
+        );
+        linkSignal(options?.signal, () => call.cancel());
+        return call;
+      };
+    }
+  }
+  return out as PromiseClient<S>;
+}
+
+function linkSignal(signal: AbortSignal | undefined, cancel: () => void): void {
+  if (!signal) return;
+  if (signal.aborted) cancel();
+  else signal.addEventListener("abort", cancel, { once: true });
+}
