@@ -6,28 +6,28 @@ export NODE_EXTRA_CA_CERTS :=
 
 all: build
 
-node_modules: package-lock.json
+# Installed once when missing (order-only below): CI runs `npm ci` itself.
+node_modules:
 	npm ci --no-audit --no-fund
-	@touch node_modules
 
-gen: node_modules
+gen: | node_modules
 	$(BIN)/buf generate
 
-lint: node_modules
+lint: | node_modules
 	$(BIN)/buf lint
 
-typecheck: node_modules
+typecheck: | node_modules
 	$(BIN)/tsc --noEmit -p .
 
 # Fails when gen/ differs from what the proto generates now.
-gen-check: node_modules
+gen-check: | node_modules
 	$(BIN)/buf generate
 	@git diff --exit-code --stat -- gen || (echo "gen/ is stale: run 'make gen' and commit it" >&2; exit 1)
 	@test -z "$$(git status --porcelain -- gen)" || (echo "gen/ has untracked files: run 'make gen' and commit it" >&2; exit 1)
 
 check: lint typecheck gen-check
 
-build: node_modules
+build: | node_modules
 	rm -rf dist
 	$(BIN)/tsc -p .
 	$(BIN)/esbuild src/cli/bin.ts --bundle --platform=node --format=cjs --target=node20 --log-level=warning --outfile=dist/unitsync.cjs
