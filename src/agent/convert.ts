@@ -28,6 +28,7 @@ export function unitToProto(view: UnitView): Unit {
     ...(view.blocked ? { blocked: view.blocked } : {}),
     reason: view.reason,
     waiting: view.waiting,
+    owner: view.owner,
     ...(view.registeredAt !== undefined ? { registeredAt: timestampFromMs(view.registeredAt) } : {}),
     ...(view.changedAt !== undefined ? { changedAt: timestampFromMs(view.changedAt) } : {}),
   });

@@ -5,7 +5,7 @@ import type * as grpc from "@grpc/grpc-js";
 import type { Registry } from "../core/registry.js";
 import { conditionName, conditionToProto, statusToProto } from "../rpc/enums.js";
 import type { ServiceHandlers } from "../rpc/service.js";
-import { toServiceError } from "../rpc/status.js";
+import { OWNER_KEY, toServiceError } from "../rpc/status.js";
 import {
   type StartResponse,
   StartResponseSchema,
@@ -32,12 +32,18 @@ export interface AgentContext {
 
 type Handlers = ServiceHandlers<typeof UnitSyncService>;
 
+
+function ownerOf(call: { metadata: grpc.Metadata }): string {
+  const value = call.metadata.get(OWNER_KEY)[0];
+  return typeof value === "string" ? value.slice(0, 256) : "";
+}
+
 /** Wraps a synchronous core call as a unary handler that answers exactly once. */
-function unary<Req, Res>(ctx: AgentContext, fn: (request: Req) => Res): grpc.handleUnaryCall<Req, Res> {
+function unary<Req, Res>(ctx: AgentContext, fn: (request: Req, owner: string) => Res): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     let response: Res;
     try {
-      response = fn(call.request);
+      response = fn(call.request, ownerOf(call));
     } catch (error) {
       return callback(toServiceError(error, ctx.logError));
     }
@@ -52,7 +58,7 @@ function unary<Req, Res>(ctx: AgentContext, fn: (request: Req) => Res): grpc.han
  */
 function serverStream<Req, Res>(
   ctx: AgentContext,
-  body: (request: Req, signal: AbortSignal, send: (message: Res) => void) => Promise<void>,
+  body: (request: Req, signal: AbortSignal, send: (message: Res) => void, owner: string) => Promise<void>,
 ): grpc.handleServerStreamingCall<Req, Res> {
   return (call) => {
     const cancelled = new AbortController();
@@ -72,7 +78,7 @@ function serverStream<Req, Res>(
     };
     let running: Promise<void>;
     try {
-      running = body(call.request, signal, send);
+      running = body(call.request, signal, send, ownerOf(call));
     } catch (error) {
       running = Promise.reject(error);
     }
@@ -104,9 +110,9 @@ export function createHandlers(ctx: AgentContext): Handlers {
       };
     }),
 
-    want: unary(ctx, (request) => ({
+    want: unary(ctx, (request, owner) => ({
       $typeName: "unitsync.v1.WantResponse",
-      unit: unitToProto(registry.want(request.unit, request.dependsOn, conditionName(request.condition))),
+      unit: unitToProto(registry.want(request.unit, request.dependsOn, conditionName(request.condition), owner)),
     })),
 
     complete: unary(ctx, (request) => {
@@ -151,9 +157,12 @@ export function createHandlers(ctx: AgentContext): Handlers {
 
     getTimeline: unary(ctx, () => timelineToProto(registry.timeline(), registry.events(), registry.counts().droppedEvents)),
 
-    start: serverStream<Parameters<Handlers["start"]>[0]["request"], StartResponse>(ctx, async (request, signal, send) => {
+    start: serverStream<Parameters<Handlers["start"]>[0]["request"], StartResponse>(ctx, async (request, signal, send, owner) => {
       const message = (event: StartResponse["event"]) => create(StartResponseSchema, { event });
-      const result = await registry.start(request.unit, signal, {
+      const result = await registry.start(
+        request.unit,
+        signal,
+        {
         onWaiting: (unmet, unregistered) =>
           send(message({ case: "waiting", value: { $typeName: "unitsync.v1.Waiting", unmet, unregistered } })),
         onSatisfied: (name, status, unmet) =>

@@ -1,6 +1,7 @@
 // Entry point of the bundled CLI: the real process as io, the exit code as the process's.
 import { main } from "./main.js";
 
-main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process }).then(
+const self = [process.execPath, process.argv[1]!];
+main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process, self }).then(
   (code) => (process.exitCode = code),
 );

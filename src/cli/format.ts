@@ -2,12 +2,21 @@
 import { ExitCode } from "../client/exit-codes.js";
 import { CommandError } from "./io.js";
 
-/** Columns separated by two spaces, padded to the widest cell; no trailing spaces. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/**
+ * Columns separated by two spaces, padded to the widest cell; no trailing spaces. `paint` may
+ * wrap a padded body cell (in colour, say) without skewing the alignment.
+ */
+export function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  paint: (padded: string, cell: string, column: number) => string = (padded) => padded,
+): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
-  return [line(header), ...rows.map(line)].join("\n") + "\n";
+  const pad = (c: string, i: number, last: boolean) => (last ? c : c.padEnd(widths[i]!));
+  const headerLine = header.map((c, i) => pad(c, i, i === header.length - 1)).join("  ").trimEnd();
+  const bodyLine = (cells: readonly string[]) =>
+    cells.map((c, i) => paint(pad(c, i, i === cells.length - 1), c, i)).join("  ").trimEnd();
+  return [headerLine, ...rows.map(bodyLine)].join("\n") + "\n";
 }
 
 export const json = (value: unknown): string => JSON.stringify(value, null, 2) + "\n";

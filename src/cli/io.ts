@@ -14,6 +14,8 @@ export interface Io {
   env: Record<string, string | undefined>;
   /** Emits "SIGINT", "SIGTERM" and "SIGHUP"; the real process in the bin. */
   signals: EventEmitter;
+  /** The command that runs this same unitsync (`up` puts it on the scripts' PATH). */
+  self?: readonly string[];
 }
 
 /** A failure that ends a command with `exitCode` after printing `unitsync: <message>`. */

@@ -5,6 +5,9 @@ import { VERSION } from "../version.js";
 import { CommandError, type Io, printError } from "./io.js";
 import { DEFAULT_TIMEOUT } from "./start-verb.js";
 
+/** Options that accumulate when repeated; every other repeated flag takes its last value. */
+const REPEATABLE = new Set(["--", "after"]);
+
 type Action = (...args: any[]) => Promise<number>;
 
 function build(io: Io) {
@@ -45,6 +48,35 @@ function build(io: Io) {
     .option("-o, --output <format>", "table or json")
     .example("unitsync status ide");
 
+  verb("run <unit>", "Wait for dependencies, run a command, then complete or fail the unit by its exit status", async (unit, options) =>
+    (await import("./run-verb.js")).run(io, unit, options),
+  )
+    .option("--after <units>", "Dependencies, comma-separated or repeated")
+    .option("--timeout <duration>", "How long to wait for the dependencies (0: no limit)", { default: DEFAULT_TIMEOUT })
+    .option("--optional", "If no agent answers, run the command anyway with a warning")
+    .example("unitsync run ide --after git-clone,env-setup -- code-server --port 8080");
+
+  verb("watch [...units]", "Watch units change live (a table on a TTY, JSON lines otherwise)", async (units, options) =>
+    (await import("./watch-verb.js")).watch(io, units, options),
+  )
+    .option("-o, --output <format>", "table or json (default: table on a TTY, json otherwise)")
+    .example("unitsync watch -o json");
+  verb("timeline", "Show when each unit registered, waited and ran, and the critical chain", async (options) =>
+    (await import("./timeline-verb.js")).timeline(io, options),
+  )
+    .option("-o, --output <format>", "table or json")
+    .example("unitsync timeline");
+  verb("graph", "Print the dependency graph with statuses", async (options) => (await import("./graph-verb.js")).graph(io, options))
+    .option("-o, --output <format>", "dot, mermaid or json", { default: "dot" })
+    .example("unitsync graph -o dot | dot -Tsvg > startup.svg");
+  verb("up [...scripts]", "Run start-up scripts in parallel under an agent, with live progress and a timeline", async (scripts, options) =>
+    (await import("./up-verb.js")).up(io, scripts, options),
+  )
+    .option("--dir <dir>", "Run every executable file in this directory")
+    .option("--log-dir <dir>", "Where each script's log goes (default: a new temp dir)")
+    .option("--serve", "Keep the agent running after the scripts finish")
+    .example("unitsync up --dir examples");
+
   cli.help();
   cli.version(VERSION);
   return cli;
@@ -75,7 +107,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     // A repeated flag arrives as an array: the last one wins, as in most CLIs.
     for (const [key, value] of Object.entries(parsed.options)) {
-      if (key !== "--" && Array.isArray(value)) parsed.options[key] = value.at(-1);
+      if (!REPEATABLE.has(key) && Array.isArray(value)) parsed.options[key] = value.at(-1);
     }
     parsed.options.socket ??= parsed.options.socketPath;
     return await (cli.runMatchedCommand() as Promise<number>);

@@ -17,6 +17,11 @@ export function socketPathFor(io: Io, options: GlobalOptions): string {
   return path;
 }
 
+/** Scripts run by `unitsync up` carry UNITSYNC_OWNER, so the agent knows whose units are whose. */
+export function ownerOption(io: Io): { owner?: string } {
+  return io.env.UNITSYNC_OWNER ? { owner: io.env.UNITSYNC_OWNER } : {};
+}
+
 /**
  * Calls `body` with a client for the agent. `what` names the action in error lines
  * ("start ide"): `unitsync: start ide: <why>`.
@@ -28,7 +33,7 @@ export async function withClient(
   body: (client: UnitSyncClient) => Promise<number | void>,
 ): Promise<number> {
   const socketPath = socketPathFor(io, options);
-  const client = connect(socketPath);
+  const client = connect(socketPath, ownerOption(io));
   try {
     return (await body(client)) ?? ExitCode.ok;
   } catch (error) {

@@ -1,13 +1,14 @@
 // `start`: one streaming Start call that prints what the unit waits for and each dependency as
 // the agent pushes it; also the wait that `run` performs before its command.
 import { status as Code, type ServiceError } from "@grpc/grpc-js";
-import { type UnitSyncClient, deadlineIn } from "../client/client.js";
+import { SHORT_DEADLINE_MS, type UnitSyncClient, deadlineIn } from "../client/client.js";
 import { ExitCode } from "../client/exit-codes.js";
 import { statusName } from "../rpc/enums.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { bracketList } from "./format.js";
 import { CommandError, type Io, type Output } from "./io.js";
 import { type GlobalOptions, withClient } from "./session.js";
+import { closest } from "./suggest.js";
 
 export const DEFAULT_TIMEOUT = "5m";
 
@@ -16,6 +17,30 @@ export interface WaitOptions {
   /** Where progress lines go: stdout for `start`, stderr for `run` (stdout belongs to the command). */
   progress: Output;
   signal?: AbortSignal;
+  /** When to first say that a dependency was never registered, then how often to repeat it. */
+  notice?: { afterMs: number; everyMs: number };
+}
+
+export const DEFAULT_NOTICE = { afterMs: 3_000, everyMs: 30_000 };
+
+/** The notice timing, overridable with UNITSYNC_NOTICE_AFTER (a duration) for slow or fast set-ups. */
+export function noticeFromEnv(env: Record<string, string | undefined>): WaitOptions["notice"] {
+  const after = env.UNITSYNC_NOTICE_AFTER;
+  return after ? { ...DEFAULT_NOTICE, afterMs: parseDuration(after, "UNITSYNC_NOTICE_AFTER") } : DEFAULT_NOTICE;
+}
+
+/**
+ * Says which unmet dependencies nobody has registered, with the closest registered name. A typo
+ * in a dependency otherwise looks exactly like a slow dependency until the timeout.
+ */
+async function reportUnregistered(client: UnitSyncClient, unit: string, unmet: readonly string[], say: (line: string) => void) {
+  const { units } = await client.listUnits({}, { deadline: deadlineIn(SHORT_DEADLINE_MS) });
+  const registered = new Set(units.map((u) => u.name));
+  for (const name of unmet) {
+    if (registered.has(name)) continue;
+    const guess = closest(name, registered);
+    say(`Unit "${unit}" is waiting for "${name}", which no unit has registered${guess ? ` (did you mean "${guess}"?)` : ""}`);
+  }
 }
 
 /** Waits until the agent starts `unit`. Throws CommandError (exit 4) at the timeout. */
@@ -23,6 +48,14 @@ export async function waitToStart(client: UnitSyncClient, unit: string, options:
   const say = (line: string) => options.progress.write(`${line}\n`);
   let waitedFor: string[] = [];
   let unmet: string[] = [];
+  const notice = options.notice ?? DEFAULT_NOTICE;
+  let timer: NodeJS.Timeout | undefined;
+  const scheduleNotice = (delay: number) => {
+    timer = setTimeout(() => {
+      reportUnregistered(client, unit, unmet, say).catch(() => {}); // the wait itself reports agent trouble
+      scheduleNotice(notice.everyMs);
+    }, delay);
+  };
   try {
     const stream = client.start({ unit }, { deadline: deadlineIn(options.timeoutMs), ...(options.signal ? { signal: options.signal } : {}) });
     for await (const { event } of stream) {
@@ -31,9 +64,7 @@ export async function waitToStart(client: UnitSyncClient, unit: string, options:
           unmet = event.value.unmet;
           waitedFor = [...new Set([...waitedFor, ...unmet])];
           say(`Unit "${unit}" is waiting for dependencies to be satisfied: ${bracketList(unmet)}`);
-          for (const name of event.value.unregistered) {
-            say(`Unit "${unit}" depends on "${name}", which no unit has registered yet`);
-          }
+          if (timer === undefined) scheduleNotice(notice.afterMs);
           break;
         }
         case "dependencySatisfied": {
@@ -64,10 +95,13 @@ export async function waitToStart(client: UnitSyncClient, unit: string, options:
       );
     }
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
 export function start(io: Io, unit: string, options: GlobalOptions & { timeout?: string | number }): Promise<number> {
   const timeoutMs = parseDuration(options.timeout ?? DEFAULT_TIMEOUT, "--timeout");
-  return withClient(io, options, `start ${unit}`, (client) => waitToStart(client, unit, { timeoutMs, progress: io.stdout }));
+  const notice = noticeFromEnv(io.env);
+  return withClient(io, options, `start ${unit}`, (client) => waitToStart(client, unit, { timeoutMs, progress: io.stdout, notice }));
 }

@@ -2,6 +2,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { type PromiseClient, promiseClient } from "../rpc/service.js";
 import { socketTarget } from "../rpc/socket-path.js";
+import { OWNER_KEY } from "../rpc/status.js";
 import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
 
 export type UnitSyncClient = PromiseClient<typeof UnitSyncService> & {
@@ -17,12 +18,13 @@ export function deadlineIn(ms: number): Date | undefined {
   return ms > 0 ? new Date(Date.now() + ms) : undefined;
 }
 
-export function connect(socketPath: string): UnitSyncClient {
+export function connect(socketPath: string, options: { owner?: string } = {}): UnitSyncClient {
   const channel = new grpc.Client(socketTarget(socketPath), grpc.credentials.createInsecure(), {
     // One start-up script makes a handful of calls; never retry a call the agent refused.
     "grpc.enable_retries": 0,
   });
-  return Object.assign(promiseClient(UnitSyncService, channel), {
+  const headers: Record<string, string> = options.owner ? { [OWNER_KEY]: options.owner } : {};
+  return Object.assign(promiseClient(UnitSyncService, channel, headers), {
     socketPath,
     close: () => channel.close(),
   });

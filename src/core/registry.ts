@@ -49,6 +49,8 @@ export interface UnitView {
   blocked?: BlockedView;
   reason: string;
   waiting: boolean;
+  /** Who registered the unit (for `up`: the script), empty when unknown. */
+  owner: string;
   registeredAt?: number;
   changedAt?: number;
 }
@@ -68,6 +70,7 @@ export interface StartResult {
 
 interface UnitRecord {
   readonly name: string;
+  readonly owner: string;
   status: UnitStatus;
   reason: string;
   readonly registeredAt: number;
@@ -111,7 +114,7 @@ export class Registry {
   // ---- commands -------------------------------------------------------------------------------
 
   /** Registers `unit` and declares that it depends on each of `dependencies`. */
-  want(unit: string, dependencies: readonly string[], condition: Condition = "completed"): UnitView {
+  want(unit: string, dependencies: readonly string[], condition: Condition = "completed", owner = ""): UnitView {
     validateUnitName(unit);
     if (dependencies.length === 0) {
       throw new InvalidArgument(`unit "${unit}" declares no dependencies; name at least one`);
@@ -135,7 +138,7 @@ export class Registry {
     }
     this.checkNameLimit([unit, ...fresh]);
     const added = this.graph.addEdges(unit, unique, condition);
-    this.register(unit);
+    this.register(unit, owner);
     if (added.length > 0) this.emit(unit, "dependencies-declared", "pending", "pending", "", added);
     // New edges can add unmet dependencies to an open wait, or block it and its dependents.
     this.wake(this.blockedBy(unit) ? [unit, ...this.blockedDependents(unit)] : [unit]);
@@ -147,11 +150,11 @@ export class Registry {
    * with DependencyFailed when the unit is or becomes blocked, and with `signal.reason` when the
    * signal aborts (deadline, client cancel, shutdown); the waiter is removed at that moment.
    */
-  start(unit: string, signal: AbortSignal, progress: StartProgress = {}): Promise<StartResult> {
+  start(unit: string, signal: AbortSignal, progress: StartProgress = {}, owner = ""): Promise<StartResult> {
     validateUnitName(unit);
     signal.throwIfAborted();
     this.checkNameLimit([unit]);
-    const record = this.register(unit);
+    const record = this.register(unit, owner);
     if (record.status !== "pending") {
       throw new IllegalTransition(unit, `unit "${unit}" is already ${record.status}`);
     }
@@ -247,7 +250,7 @@ export class Registry {
 
   /** Per-unit waits and runs, in registration order, and the critical chain. */
   timeline(): Timeline {
-    const records = [...this.units.values()].map(({ waiter: _waiter, ...record }) => record);
+    const records = [...this.units.values()].map(({ waiter: _waiter, owner: _owner, ...record }) => record);
     return buildTimeline(records, (unit) => this.graph.dependenciesOf(unit));
   }
 
@@ -298,11 +301,11 @@ export class Registry {
     return record;
   }
 
-  private register(unit: string): UnitRecord {
+  private register(unit: string, owner: string): UnitRecord {
     let record = this.units.get(unit);
     if (record) return record;
     const now = this.clock.now();
-    record = { name: unit, status: "pending", reason: "", registeredAt: now, changedAt: now };
+    record = { name: unit, owner, status: "pending", reason: "", registeredAt: now, changedAt: now };
     this.units.set(unit, record);
     this.graph.touch(unit);
     this.emit(unit, "status-changed", "not registered", "pending", "");
@@ -436,6 +439,7 @@ export class Registry {
       ...(blocked ? { blocked } : {}),
       reason: record?.reason ?? "",
       waiting: record?.waiter !== undefined,
+      owner: record?.owner ?? "",
       ...(record ? { registeredAt: record.registeredAt, changedAt: record.changedAt } : {}),
     };
   }

@@ -52,8 +52,18 @@ export function serviceDefinition(service: DescService): grpc.ServiceDefinition 
 }
 
 /** A typed promise client for `service` over an existing grpc-js client (channel). */
-export function promiseClient<S extends GenService<GenServiceMethods>>(service: S, client: grpc.Client): PromiseClient<S> {
+export function promiseClient<S extends GenService<GenServiceMethods>>(
+  service: S,
+  client: grpc.Client,
+  /** Metadata sent with every call. */
+  headers: Record<string, string> = {},
+): PromiseClient<S> {
   const out: Record<string, unknown> = {};
+  const metadata = () => {
+    const m = new grpc.Metadata();
+    for (const [key, value] of Object.entries(headers)) m.set(key, value);
+    return m;
+  };
   for (const method of (service as DescService).methods) {
     const def = methodDefinition(service as DescService, method);
     const callOptions = (options?: CallOptions): grpc.CallOptions => (options?.deadline ? { deadline: options.deadline } : {});
@@ -65,7 +75,7 @@ export function promiseClient<S extends GenService<GenServiceMethods>>(service: 
             def.requestSerialize,
             def.responseDeserialize,
             create(method.input, request),
-            new grpc.Metadata(),
+            metadata(),
             callOptions(options),
             (error, response) => (error ? reject(error) : resolve(response)),
           );
@@ -78,7 +88,7 @@ export function promiseClient<S extends GenService<GenServiceMethods>>(service: 
           def.requestSerialize,
           def.responseDeserialize,
           create(method.input, request),
-          new grpc.Metadata(),
+          metadata(),
           callOptions(options),
         );
         linkSignal(options?.signal, () => call.cancel());

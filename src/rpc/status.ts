@@ -12,6 +12,9 @@ const CODES: Record<ErrorKind, Code> = {
   "shutting-down": Code.UNAVAILABLE,
 };
 
+/** Request metadata naming who makes a call; `unitsync up` sets it to each script's name. */
+export const OWNER_KEY = "unitsync-owner";
+
 /** Metadata key that tells clients which core error a FAILED_PRECONDITION came from. */
 export const ERROR_KIND_KEY = "unitsync-error-kind";
 

@@ -1,0 +1,99 @@
+// `run UNIT [--after a,b] -- cmd…`: declare, wait, run the command, then complete or fail the
+// unit by its exit status — the whole want/start/trap/complete script in one line.
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import { status as Code, type ServiceError } from "@grpc/grpc-js";
+import { SHORT_DEADLINE_MS, connect, deadlineIn } from "../client/client.js";
+import { describeFailure } from "../client/errors.js";
+import { ExitCode } from "../client/exit-codes.js";
+import { parseDuration } from "./duration.js";
+import { CommandError, type Io, printError } from "./io.js";
+import { type GlobalOptions, ownerOption, socketPathFor } from "./session.js";
+import { DEFAULT_TIMEOUT, noticeFromEnv, waitToStart } from "./start-verb.js";
+import { declare } from "./unit-verbs.js";
+
+export interface RunOptions extends GlobalOptions {
+  after?: string | string[];
+  timeout?: string | number;
+  optional?: boolean;
+  "--"?: string[];
+}
+
+const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/** `--after a,b --after c` → [a, b, c]. */
+export function parseAfter(after: RunOptions["after"]): string[] {
+  const values = after === undefined ? [] : Array.isArray(after) ? after : [after];
+  return values.flatMap((v) => String(v).split(",")).map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+interface Outcome {
+  exitCode: number;
+  /** Empty on success; otherwise the reason recorded with `fail`. */
+  failure: string;
+}
+
+/** Runs the command with inherited stdio, forwarding signals; resolves with its outcome. */
+function runCommand(io: Io, command: string[], env: Record<string, string | undefined>): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = spawn(command[0]!, command.slice(1), { stdio: "inherit", env });
+    const forwarders = FORWARDED.map((signal) => [signal, () => child.kill(signal)] as const);
+    for (const [signal, forward] of forwarders) io.signals.on(signal, forward);
+    const finish = (outcome: Outcome) => {
+      for (const [signal, forward] of forwarders) io.signals.off(signal, forward);
+      resolve(outcome);
+    };
+    child.once("error", (error: NodeJS.ErrnoException) =>
+      finish({
+        exitCode: error.code === "ENOENT" ? 127 : 126,
+        failure: error.code === "ENOENT" ? `command not found: ${command[0]}` : `cannot run ${command[0]}: ${error.message}`,
+      }),
+    );
+    child.once("exit", (code, signal) => {
+      if (signal) finish({ exitCode: 128 + (constants.signals[signal] ?? 0), failure: `killed by ${signal}` });
+      else finish({ exitCode: code ?? 1, failure: code === 0 ? "" : `exit status ${code}` });
+    });
+  });
+}
+
+export async function run(io: Io, unit: string, options: RunOptions): Promise<number> {
+  const command = options["--"] ?? [];
+  if (command.length === 0) {
+    throw new CommandError(`run ${unit}: no command given; write it after "--", as in: unitsync run ${unit} -- ./setup.sh`, ExitCode.usage);
+  }
+  const after = parseAfter(options.after);
+  const timeoutMs = parseDuration(options.timeout ?? DEFAULT_TIMEOUT, "--timeout");
+  const socketPath = socketPathFor(io, options);
+  const env = { ...io.env, UNITSYNC_UNIT: unit, UNITSYNC_SOCKET: socketPath };
+  const client = connect(socketPath, ownerOption(io));
+  const short = () => ({ deadline: deadlineIn(SHORT_DEADLINE_MS) });
+  try {
+    try {
+      if (after.length > 0) await declare(client, unit, after, "completed");
+      await waitToStart(client, unit, { timeoutMs, progress: io.stderr, notice: noticeFromEnv(io.env) });
+    } catch (error) {
+      const failure = error instanceof CommandError ? { exitCode: error.exitCode, message: error.message } : describeFailure(error, socketPath);
+      const unreachable = (error as ServiceError).code === Code.UNAVAILABLE && failure.message !== "agent shutting down";
+      if (options.optional && unreachable) {
+        printError(io, `run ${unit}: ${failure.message}; running without coordination (--optional)`);
+        return (await runCommand(io, command, env)).exitCode;
+      }
+      printError(io, `run ${unit}: ${failure.message}`);
+      // The command will not run: record that, so dependents fail at once instead of waiting.
+      if (failure.exitCode === ExitCode.timeout || failure.exitCode === ExitCode.dependencyFailed) {
+        await client.fail({ unit, reason: `not run: ${failure.message}` }, short()).catch(() => {});
+      }
+      return failure.exitCode;
+    }
+    const outcome = await runCommand(io, command, env);
+    try {
+      if (outcome.failure) await client.fail({ unit, reason: outcome.failure }, short());
+      else await client.complete({ unit }, short());
+    } catch (error) {
+      printError(io, `run ${unit}: could not report the outcome: ${describeFailure(error, socketPath).message}`);
+    }
+    return outcome.exitCode;
+  } finally {
+    client.close();
+  }
+}

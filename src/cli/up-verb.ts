@@ -1,0 +1,216 @@
+// `up`: the whole start-up in one command — an agent (or the one already serving), every script
+// in parallel with UNITSYNC_SOCKET set and a log file each, live progress, then a summary and the
+// timeline. Exits 1 if any script exited non-zero or any unit failed.
+import { spawn } from "node:child_process";
+import { accessSync, constants as fs, chmodSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
+import { status as Code, type ServiceError } from "@grpc/grpc-js";
+import { SHORT_DEADLINE_MS, type UnitSyncClient, connect, deadlineIn } from "../client/client.js";
+import { ExitCode } from "../client/exit-codes.js";
+import { statusName } from "../rpc/enums.js";
+import { VERSION } from "../version.js";
+import type { Agent } from "../agent/server.js";
+import type { Unit } from "../../gen/unitsync/v1/unitsync_pb.js";
+import { formatDuration } from "./duration.js";
+import { table } from "./format.js";
+import { CommandError, type Io, printError } from "./io.js";
+import { type GlobalOptions, socketPathFor } from "./session.js";
+import { CLEAR_SCREEN, paintStatus, useColor } from "./style.js";
+import { renderTimeline } from "./timeline-verb.js";
+import { unitTable } from "./unit-table.js";
+
+export interface UpOptions extends GlobalOptions {
+  dir?: string;
+  logDir?: string;
+  serve?: boolean;
+}
+
+interface Script {
+  name: string;
+  path: string;
+  log: string;
+  startedAt: number;
+  exit?: { code: number; at: number };
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, fs.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The executable regular files of `dir`, sorted; anything else (README, data) is skipped. */
+export function scriptsIn(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    throw new CommandError(`--dir ${dir}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : (error as Error).message}`, ExitCode.usage);
+  }
+  return names.sort().map((n) => join(dir, n)).filter(isExecutableFile);
+}
+
+/** A `unitsync` on the scripts' PATH that runs this very unitsync, whatever is installed. */
+function writeShim(dir: string, self: readonly string[]): string {
+  const binDir = join(dir, "bin");
+  mkdirSync(binDir, { recursive: true });
+  const quoted = self.map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(" ");
+  writeFileSync(join(binDir, "unitsync"), `#!/bin/sh\nexec ${quoted} "$@"\n`);
+  chmodSync(join(binDir, "unitsync"), 0o755);
+  return binDir;
+}
+
+async function agentAnswers(client: UnitSyncClient): Promise<boolean> {
+  try {
+    await client.ping({}, { deadline: deadlineIn(SHORT_DEADLINE_MS) });
+    return true;
+  } catch (error) {
+    if ((error as ServiceError).code === Code.UNAVAILABLE) return false;
+    throw error;
+  }
+}
+
+export async function up(io: Io, paths: string[], options: UpOptions): Promise<number> {
+  if (options.dir && paths.length > 0) throw new CommandError("up: give either --dir or scripts, not both", ExitCode.usage);
+  const files = options.dir ? scriptsIn(options.dir) : paths.map((p) => resolve(p));
+  if (files.length === 0) throw new CommandError(`up: no executable scripts ${options.dir ? `in ${options.dir}` : "given"}`, ExitCode.usage);
+  for (const file of files) if (!isExecutableFile(file)) throw new CommandError(`up: ${file} is not an executable file`, ExitCode.usage);
+
+  const socketPath = socketPathFor(io, options);
+  const logDir = resolve(options.logDir ?? mkdtempSync(join(tmpdir(), "unitsync-up-")));
+  mkdirSync(logDir, { recursive: true });
+  let client = connect(socketPath);
+  let agent: Agent | undefined;
+  try {
+    if (!(await agentAnswers(client))) {
+      const { startAgent } = await import("../agent/server.js");
+      const agentLog = openSync(join(logDir, "agent.log"), "a");
+      agent = await startAgent({ socketPath, version: VERSION, log: (line) => writeFileSync(agentLog, `${new Date().toISOString()} ${line}\n`) });
+      client.close(); // its channel remembers the failed connect and backs off; start afresh
+      client = connect(socketPath);
+    }
+    io.stderr.write(`unitsync up: ${files.length} scripts, agent on ${socketPath}${agent ? "" : " (already running)"}, logs in ${logDir}\n`);
+    const code = await runScripts(io, client, files, socketPath, logDir);
+    if (options.serve) {
+      io.stderr.write(`unitsync up: agent still serving on ${socketPath}; Ctrl-C to stop\n`);
+      if (agent) await serveUntilSignal(io, agent);
+    }
+    return code;
+  } finally {
+    client.close();
+    await agent?.close();
+  }
+}
+
+function serveUntilSignal(io: Io, agent: Agent): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      for (const signal of ["SIGINT", "SIGTERM"]) io.signals.off(signal, stop);
+      void agent.close().then(resolve);
+    };
+    for (const signal of ["SIGINT", "SIGTERM"]) io.signals.on(signal, stop);
+  });
+}
+
+async function runScripts(io: Io, client: UnitSyncClient, files: string[], socketPath: string, logDir: string): Promise<number> {
+  const t0 = Date.now();
+  const tty = Boolean(io.stderr.isTTY);
+  const color = useColor(io, io.stderr);
+  const since = () => `+${formatDuration(Date.now() - t0)}`.padEnd(8);
+  const env: Record<string, string | undefined> = { ...io.env, UNITSYNC_SOCKET: socketPath };
+  if (io.self) env.PATH = `${writeShim(logDir, io.self)}:${io.env.PATH ?? ""}`;
+
+  const scripts: Script[] = files.map((path) => ({ name: basename(path), path, log: join(logDir, `${basename(path)}.log`), startedAt: 0 }));
+
+  // Progress is pushed by the agent: plain lines, or a redrawn table on a TTY.
+  const stopWatch = new AbortController();
+  let redraw: NodeJS.Timeout | undefined;
+  const draw = async () => {
+    redraw = undefined;
+    const { units } = await client.listUnits({}, { deadline: deadlineIn(SHORT_DEADLINE_MS) });
+    const running = scripts.filter((s) => !s.exit).map((s) => s.name);
+    io.stderr.write(CLEAR_SCREEN + unitTable(units, Date.now(), color) + `\nrunning: ${running.join(", ") || "none"}\n`);
+  };
+  const watching = (async () => {
+    try {
+      for await (const { message } of client.watch({}, { signal: stopWatch.signal })) {
+        if (message.case !== "event") continue;
+        if (tty) redraw ??= setTimeout(() => draw().catch(() => {}), 50);
+        else if (message.value.from !== message.value.to) {
+          const to = statusName(message.value.to);
+          const reason = message.value.reason ? ` (${message.value.reason})` : "";
+          io.stderr.write(`${since()}${message.value.unit} ${paintStatus(to, to, color)}${reason}\n`);
+        }
+      }
+    } catch {
+      // cancelled at the end, or the agent went away (the scripts will say so)
+    }
+  })();
+
+  await Promise.all(
+    scripts.map(
+      (script) =>
+        new Promise<void>((resolveScript) => {
+          const fd = openSync(script.log, "w");
+          script.startedAt = Date.now();
+          const child = spawn(script.path, [], { env: { ...env, UNITSYNC_OWNER: script.name }, stdio: ["ignore", fd, fd] });
+          const finish = async (code: number) => {
+            closeSync(fd);
+            script.exit = { code, at: Date.now() };
+            if (!tty) io.stderr.write(`${since()}script ${script.name} exited with ${code}${code ? `, see ${script.log}` : ""}\n`);
+            if (code !== 0) await failOwnedUnits(client, script.name, `script ${script.name} exited with status ${code}`);
+            resolveScript();
+          };
+          child.once("error", (error) => void finish(127).then(() => printError(io, `up: ${script.name}: ${error.message}`)));
+          child.once("exit", (code, signal) => void finish(code ?? (signal ? 128 : 1)));
+        }),
+    ),
+  );
+
+  stopWatch.abort();
+  clearTimeout(redraw);
+  await watching;
+  const { units } = await client.listUnits({}, { deadline: deadlineIn(SHORT_DEADLINE_MS) });
+  io.stdout.write(summary(scripts, units));
+  io.stdout.write("\n" + renderTimeline(await client.getTimeline({}, { deadline: deadlineIn(SHORT_DEADLINE_MS) })));
+  const ok = scripts.every((s) => s.exit?.code === 0) && units.every((u) => statusName(u.status) !== "failed");
+  io.stdout.write(ok ? `\nstart-up complete in ${formatDuration(Date.now() - t0)}\n` : "\nstart-up failed\n");
+  return ok ? ExitCode.ok : ExitCode.failed;
+}
+
+/**
+ * A script that dies between `start` and `complete` would leave its units started forever and
+ * its dependents waiting for the timeout; fail them so the dependents fail at once.
+ */
+async function failOwnedUnits(client: UnitSyncClient, owner: string, reason: string): Promise<void> {
+  try {
+    const { units } = await client.listUnits({}, { deadline: deadlineIn(SHORT_DEADLINE_MS) });
+    for (const unit of units) {
+      const status = statusName(unit.status);
+      if (unit.owner === owner && (status === "pending" || status === "started")) {
+        await client.fail({ unit: unit.name, reason }, { deadline: deadlineIn(SHORT_DEADLINE_MS) });
+      }
+    }
+  } catch {
+    // the agent is gone; the summary will show what is known
+  }
+}
+
+function outcome(unit: Unit): string {
+  const status = statusName(unit.status);
+  if (status === "completed") return "ok";
+  if (unit.blocked) return `not run: ${unit.blocked.failedUnit} failed`;
+  if (status === "pending") return "not run";
+  if (status === "started") return "started, never completed";
+  return unit.reason || "failed";
+}
+
+function summary(scripts: Script[], units: Unit[]): string {
+  const scriptRows = scripts.map((s) => [s.name, String(s.exit?.code ?? "-"), formatDuration((s.exit?.at ?? Date.now()) - s.startedAt), s.log]);
+  const unitRows = units.map((u) => [u.name, statusName(u.status), outcome(u)]);
+  return `\nScripts:\n${table(["SCRIPT", "EXIT", "TIME", "LOG"], scriptRows)}\nUnits:\n${table(["UNIT", "STATUS", "OUTCOME"], unitRows)}`;
+}
