@@ -22,6 +22,8 @@ export function connect(socketPath: string, options: { owner?: string } = {}): U
   const channel = new grpc.Client(socketTarget(socketPath), grpc.credentials.createInsecure(), {
     // One start-up script makes a handful of calls; never retry a call the agent refused.
     "grpc.enable_retries": 0,
+    // Answers grow with the agent's state (a full event log is several MiB); the agent is trusted.
+    "grpc.max_receive_message_length": -1,
   });
   const headers: Record<string, string> = options.owner ? { [OWNER_KEY]: options.owner } : {};
   return Object.assign(promiseClient(UnitSyncService, channel, headers), {
