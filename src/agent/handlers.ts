@@ -2,6 +2,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type * as grpc from "@grpc/grpc-js";
+import { LimitExceeded } from "../core/errors.js";
 import type { Registry } from "../core/registry.js";
 import { conditionName, conditionToProto, statusToProto } from "../rpc/enums.js";
 import type { ServiceHandlers } from "../rpc/service.js";
@@ -26,6 +27,8 @@ export interface AgentContext {
   readonly shutdown: AbortSignal;
   /** Open server streams (Start and Watch). */
   streams: number;
+  /** A Start or Watch that would open more streams than this is refused. */
+  readonly maxStreams: number;
   connections(): number;
   logError(error: unknown): void;
 }
@@ -61,6 +64,11 @@ function serverStream<Req, Res>(
   body: (request: Req, signal: AbortSignal, send: (message: Res) => void, owner: string) => Promise<void>,
 ): grpc.handleServerStreamingCall<Req, Res> {
   return (call) => {
+    if (ctx.streams >= ctx.maxStreams) {
+      const refused = new LimitExceeded(`the agent has ${ctx.streams} open streams; the limit is ${ctx.maxStreams}`);
+      call.emit("error", toServiceError(refused, ctx.logError));
+      return;
+    }
     const cancelled = new AbortController();
     const onCancelled = () => cancelled.abort(new Error("call cancelled by the client"));
     call.once("cancelled", onCancelled);

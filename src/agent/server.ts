@@ -13,10 +13,17 @@ export interface AgentOptions {
   socketPath: string;
   version: string;
   limits?: Partial<Limits>;
+  /** Largest request the agent reads, in bytes; a larger one is refused with RESOURCE_EXHAUSTED. */
+  maxMessageBytes?: number;
+  /** Open Start and Watch streams at once; one more is refused with RESOURCE_EXHAUSTED. */
+  maxStreams?: number;
   /** How long open calls may take to finish after shutdown began, before they are cut. */
   graceMs?: number;
   log?: (line: string) => void;
 }
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
+export const DEFAULT_MAX_STREAMS = 20_000;
 
 export interface Agent {
   readonly socketPath: string;
@@ -41,11 +48,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     startedAt: Date.now(),
     shutdown: shutdown.signal,
     streams: 0,
+    maxStreams: options.maxStreams ?? DEFAULT_MAX_STREAMS,
     connections: () => sockets.size,
     logError: (error) => log(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   };
 
-  const server = new grpc.Server();
+  const server = new grpc.Server({ "grpc.max_receive_message_length": options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
   server.addService(serviceDefinition(UnitSyncService), createHandlers(context));
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const listener = createServer((socket) => {

@@ -1,17 +1,58 @@
 // `unitsync agent`: serve in the foreground until SIGINT/SIGTERM, then shut down and exit 0.
 import { ExitCode } from "../client/exit-codes.js";
 import { VERSION } from "../version.js";
+import type { Limits } from "../core/registry.js";
 import { SocketFileError } from "../agent/socket-file.js";
-import { startAgent } from "../agent/server.js";
-import { type Io, printError } from "./io.js";
+import { type AgentOptions, startAgent } from "../agent/server.js";
+import { CommandError, type Io, printError } from "./io.js";
 import { type GlobalOptions, socketPathFor } from "./session.js";
 
-export async function agent(io: Io, options: GlobalOptions): Promise<number> {
+export interface AgentFlags extends GlobalOptions {
+  maxUnits?: unknown;
+  maxDependencies?: unknown;
+  maxMessageBytes?: unknown;
+  maxStreams?: unknown;
+  maxReason?: unknown;
+  maxEvents?: unknown;
+}
+
+/** A limit flag's value: a whole number ≥ 1, or undefined when the flag is absent. */
+function limitFlag(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value).trim();
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+    throw new CommandError(`--${flag} ${text}: expected a whole number of at least 1`, ExitCode.usage);
+  }
+  return n;
+}
+
+/** The agent's limits from its flags; unset flags keep the defaults. */
+export function limitOptions(flags: AgentFlags): Pick<AgentOptions, "limits" | "maxMessageBytes" | "maxStreams"> {
+  const limits: Partial<Limits> = {};
+  const set = <K extends keyof Limits>(key: K, value: number | undefined) => {
+    if (value !== undefined) limits[key] = value;
+  };
+  set("units", limitFlag(flags.maxUnits, "max-units"));
+  set("dependenciesPerUnit", limitFlag(flags.maxDependencies, "max-dependencies"));
+  set("reasonLength", limitFlag(flags.maxReason, "max-reason"));
+  set("events", limitFlag(flags.maxEvents, "max-events"));
+  const maxMessageBytes = limitFlag(flags.maxMessageBytes, "max-message-bytes");
+  const maxStreams = limitFlag(flags.maxStreams, "max-streams");
+  return {
+    limits,
+    ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
+    ...(maxStreams !== undefined ? { maxStreams } : {}),
+  };
+}
+
+export async function agent(io: Io, options: AgentFlags): Promise<number> {
   const socketPath = socketPathFor(io, options);
+  const limits = limitOptions(options);
   const log = (line: string) => io.stderr.write(`unitsync agent: ${line}\n`);
   let running;
   try {
-    running = await startAgent({ socketPath, version: VERSION, log });
+    running = await startAgent({ socketPath, version: VERSION, log, ...limits });
   } catch (error) {
     if (error instanceof SocketFileError) {
       printError(io, `agent: ${error.message}`);

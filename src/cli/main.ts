@@ -18,6 +18,12 @@ function build(io: Io) {
   const verb = (name: string, description: string, action: Action) => cli.command(name, description).action(action);
 
   verb("agent", "Run the agent in the foreground", async (options) => (await import("./agent-verb.js")).agent(io, options))
+    .option("--max-units <n>", "Units the agent holds, counting names only used as dependencies (default 10000)")
+    .option("--max-dependencies <n>", "Dependencies of one unit (default 1000)")
+    .option("--max-message-bytes <n>", "Largest request in bytes (default 65536)")
+    .option("--max-streams <n>", "Open start and watch calls at once (default 20000)")
+    .option("--max-reason <n>", "Characters in a failure reason (default 4096)")
+    .option("--max-events <n>", "Events kept for timeline and watch; the oldest are dropped first (default 100000)")
     .example("unitsync agent --socket /run/unitsync.sock");
   verb("ping", "Check that the agent answers", async (options) => (await import("./unit-verbs.js")).ping(io, options))
     .option("-o, --output <format>", "text or json (json includes live counts)")
