@@ -119,6 +119,13 @@ test("unit limit: names used only as dependencies count, and a refused want or s
   t.is((await client.getUnit({ unit: "db" })).unit!.dependencies.length, 1);
 });
 
+test("a self-dependency one name short of the unit limit is refused as the cycle it is", async (t) => {
+  const { client } = await withAgent(t, { limits: { units: 3 } });
+  await client.want({ unit: "a", dependsOn: ["b"] });
+  await refused(t, client.want({ unit: "c", dependsOn: ["c"] }), Code.FAILED_PRECONDITION, /^cycle detected: c -> c$/);
+  await client.want({ unit: "c", dependsOn: ["a"] }); // the third name still fits
+});
+
 test("dependency limit counts only new dependencies; re-declaring is fine", async (t) => {
   const { client } = await withAgent(t, { limits: { dependenciesPerUnit: 2 } });
   await client.want({ unit: "app", dependsOn: ["db", "cache"] });

@@ -289,7 +289,7 @@ export class Registry {
 
   /** Units and names that are only dependencies both count towards the unit limit. */
   private checkNameLimit(names: readonly string[]): void {
-    const total = this.graph.size + names.filter((n) => !this.graph.has(n)).length;
+    const total = this.graph.size + new Set(names.filter((n) => !this.graph.has(n))).size;
     if (total > this.limits.units) {
       throw new LimitExceeded(`the agent holds ${this.graph.size} units; the limit is ${this.limits.units}`);
     }
