@@ -17,6 +17,13 @@ export interface AgentOptions {
   maxMessageBytes?: number;
   /** Open Start and Watch streams at once; one more is refused with RESOURCE_EXHAUSTED. */
   maxStreams?: number;
+  /**
+   * How often the agent pings each connection, and how long it waits for the answer before it
+   * closes the connection. This is what frees connections that sent a malformed frame (Node's
+   * HTTP/2 answers GOAWAY but leaves the socket open) or that stopped reading.
+   */
+  keepaliveMs?: number;
+  keepaliveTimeoutMs?: number;
   /** How long open calls may take to finish after shutdown began, before they are cut. */
   graceMs?: number;
   log?: (line: string) => void;
@@ -24,6 +31,8 @@ export interface AgentOptions {
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
 export const DEFAULT_MAX_STREAMS = 20_000;
+export const DEFAULT_KEEPALIVE_MS = 60_000;
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
 
 export interface Agent {
   readonly socketPath: string;
@@ -53,7 +62,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     logError: (error) => log(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   };
 
-  const server = new grpc.Server({ "grpc.max_receive_message_length": options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    "grpc.keepalive_time_ms": options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
+    "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
+  });
   server.addService(serviceDefinition(UnitSyncService), createHandlers(context));
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const listener = createServer((socket) => {
