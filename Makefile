@@ -2,7 +2,7 @@
 BIN := node_modules/.bin
 export NODE_EXTRA_CA_CERTS :=
 
-.PHONY: all gen check lint typecheck gen-check build test up bench clean
+.PHONY: all gen check lint typecheck gen-check build test fuzz drills up bench clean
 
 all: build
 
@@ -34,6 +34,21 @@ build: | node_modules
 
 test: build
 	$(BIN)/ava
+
+# The long forms of the property, model-based and drill tests; each prints its figures as JSON
+# lines at the end (`make test` runs the short forms). UNITSYNC_FUZZ_SEED replays a run.
+FIGURES := $(CURDIR)/dist/figures.jsonl
+UNITSYNC_FUZZ_RUNS ?= 10000
+
+fuzz: build
+	@rm -f $(FIGURES)
+	UNITSYNC_FUZZ_RUNS=$(UNITSYNC_FUZZ_RUNS) UNITSYNC_FIGURES=$(FIGURES) $(BIN)/ava --timeout=20m dist/test/property-core.test.js dist/test/model-core.test.js
+	@echo "figures:" && cat $(FIGURES)
+
+drills: build
+	@rm -f $(FIGURES)
+	UNITSYNC_DRILLS=long UNITSYNC_FIGURES=$(FIGURES) $(BIN)/ava --timeout=20m --concurrency=1 dist/test/drill-wire.test.js dist/test/drill-faults.test.js dist/test/limits.test.js
+	@echo "figures:" && cat $(FIGURES)
 
 up: build
 	node bin/unitsync.cjs up --dir examples

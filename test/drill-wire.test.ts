@@ -14,6 +14,7 @@ import {
   parseFrames,
   PREFACE,
   random,
+  type RawConnection,
   rawConnect,
   stringField1,
 } from "./helpers/h2.js";
@@ -59,15 +60,17 @@ async function send(path: string, bytes: Buffer, end: "end" | "destroy" = "end")
   return { closed: connection.closed };
 }
 
-/** Runs `task(i)` for i < count, `width` at a time. */
-async function inBatches(count: number, width: number, task: (i: number) => Promise<void>): Promise<void> {
-  for (let i = 0; i < count; i += width) {
-    await Promise.all(Array.from({ length: Math.min(width, count - i) }, (_, j) => task(i + j)));
-  }
+/** Runs `task(i)` for every i < count, at most `width` at a time. */
+async function inPool(count: number, width: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, count) }, worker));
 }
 
-/** Keepalive pings every 200 ms, so the agent drops dead connections within a test's patience. */
-const FAST_KEEPALIVE = { keepaliveMs: 200, keepaliveTimeoutMs: 300 };
+/** Keepalive pings every 100 ms, so the agent drops dead connections within a test's patience. */
+const FAST_KEEPALIVE = { keepaliveMs: 100, keepaliveTimeoutMs: 100 };
 
 async function agentWithWaitingUnit(t: ExecutionContext, keepalive = FAST_KEEPALIVE): Promise<TestAgent> {
   const h = await withAgent(t, keepalive);
@@ -95,14 +98,12 @@ drill("garbage bytes, with and without a valid preface", async (t) => {
   const rng = random(SEED);
   const count = scale("UNITSYNC_WIRE_INPUTS", 300, 10_000);
   let bytesSent = 0;
-  const closed: Promise<void>[] = [];
-  await inBatches(count, 25, async (i) => {
+  await inPool(count, 50, async (i) => {
     const body = rng.bytes(1 + rng.int(i % 10 === 0 ? 70_000 : 2_048));
     const bytes = i % 2 === 0 ? Buffer.concat([PREFACE, body]) : body;
     bytesSent += bytes.length;
-    closed.push((await send(h.socketPath, bytes, i % 3 === 0 ? "destroy" : "end")).closed);
+    await within(10_000, "the agent to close a garbage connection", (await send(h.socketPath, bytes, i % 3 === 0 ? "destroy" : "end")).closed);
   });
-  await within(15_000, "the agent to close every garbage connection", Promise.all(closed));
   await backToBaseline(t, h, "garbage");
   figure(t, "wire-garbage", { seed: SEED, inputs_tried: count, bytes_sent: bytesSent });
 });
@@ -112,8 +113,7 @@ drill("truncated frames: a valid call cut anywhere, and frames that promise more
   const rng = random(SEED + 1);
   const whole = callBytes("Start", stringField1("waiter"));
   const count = scale("UNITSYNC_WIRE_INPUTS", 300, 10_000);
-  const closed: Promise<void>[] = [];
-  await inBatches(count, 25, async (i) => {
+  await inPool(count, 50, async (i) => {
     let bytes: Buffer;
     if (i % 2 === 0) {
       bytes = whole.subarray(0, 1 + rng.int(whole.length - 1));
@@ -122,9 +122,8 @@ drill("truncated frames: a valid call cut anywhere, and frames that promise more
       const payload = rng.bytes(rng.int(64));
       bytes = Buffer.concat([PREFACE, frame(FrameType.SETTINGS, 0, 0), frame(type, rng.int(256), rng.int(4), payload, payload.length + 1 + rng.int(16_000))]);
     }
-    closed.push((await send(h.socketPath, bytes, i % 4 === 0 ? "destroy" : "end")).closed);
+    await within(10_000, "the agent to close a truncated connection", (await send(h.socketPath, bytes, i % 4 === 0 ? "destroy" : "end")).closed);
   });
-  await within(15_000, "the agent to close every truncated connection", Promise.all(closed));
   await backToBaseline(t, h, "truncated frames");
   t.is(h.agent.registry.get("waiter").status, "pending", "no truncated Start started the unit");
   figure(t, "wire-truncated", { seed: SEED, inputs_tried: count });
@@ -173,7 +172,7 @@ drill("mutated calls: bit flips in valid Want, Start and Watch calls", async (t)
   const want = Buffer.concat([stringField1("mut"), Buffer.from([0x12, 0x04]), Buffer.from("gate")]);
   const originals = [callBytes("Want", want), callBytes("Start", stringField1("waiter")), callBytes("Watch"), callBytes("Ping")];
   const count = scale("UNITSYNC_WIRE_INPUTS", 300, 10_000);
-  await inBatches(count, 25, async (i) => {
+  await inPool(count, 25, async (i) => {
     const bytes = Buffer.from(originals[i % originals.length]!);
     for (let flips = 1 + rng.int(8); flips > 0; flips--) {
       const at = PREFACE.length + rng.int(bytes.length - PREFACE.length);
@@ -191,19 +190,18 @@ drill("mutated calls: bit flips in valid Want, Start and Watch calls", async (t)
 });
 
 drill("half-open connections (a preface then silence, never reading) are closed by the agent itself", async (t) => {
-  // Slower keepalive here, so the connections are still held when the agent serves a real client.
-  const h = await agentWithWaitingUnit(t, { keepaliveMs: 2_000, keepaliveTimeoutMs: 1_000 });
   const count = scale("UNITSYNC_WIRE_HALF_OPEN", 100, 2_000);
+  // Slower keepalive here, so the connections are still held when the agent serves a real client.
+  const h = await agentWithWaitingUnit(t, { keepaliveMs: 2_000 + count * 2, keepaliveTimeoutMs: 1_000 });
   let peak = 0;
-  const connections = await Promise.all(
-    Array.from({ length: count }, async (_, i) => {
-      const connection = await rawConnect(h.socketPath, { read: false });
-      // One of them opens a Start that waits, and then never reads again.
-      const bytes = i === 0 ? callBytes("Start", stringField1("waiter")) : i % 3 === 0 ? Buffer.alloc(0) : i % 3 === 1 ? PREFACE : Buffer.concat([PREFACE, frame(FrameType.SETTINGS, 0, 0)]);
-      connection.socket.write(bytes);
-      return connection;
-    }),
-  );
+  const connections: RawConnection[] = [];
+  await inPool(count, 100, async (i) => {
+    const connection = await rawConnect(h.socketPath, { read: false });
+    // One of them opens a Start that waits, and then never reads again.
+    const bytes = i === 0 ? callBytes("Start", stringField1("waiter")) : i % 3 === 0 ? Buffer.alloc(0) : i % 3 === 1 ? PREFACE : Buffer.concat([PREFACE, frame(FrameType.SETTINGS, 0, 0)]);
+    connection.socket.write(bytes);
+    connections.push(connection);
+  });
   // The agent accepts them (all, or most before the first are dropped), and serves real clients meanwhile.
   await until(async () => {
     peak = Math.max(peak, (await pingCounts(h)).connections - 1);
@@ -239,7 +237,7 @@ drill("abandoned connections: dropped before, during and after a call", async (t
   const h = await agentWithWaitingUnit(t);
   const count = scale("UNITSYNC_WIRE_INPUTS", 300, 10_000);
   const start = callBytes("Start", stringField1("waiter"));
-  await inBatches(count, 25, async (i) => {
+  await inPool(count, 25, async (i) => {
     const connection = await rawConnect(h.socketPath);
     if (i % 3 === 1) connection.socket.write(start.subarray(0, 10 + (i % (start.length - 10))));
     if (i % 3 === 2) {
@@ -266,10 +264,10 @@ drill("connect/close storms; memory returns near its baseline", async (t) => {
     return process.memoryUsage();
   };
   // Warm up, so lazily built parts of the agent are in the baseline.
-  await inBatches(200, 50, async (i) => (await send(h.socketPath, i % 2 ? PREFACE : Buffer.alloc(0))).closed);
+  await inPool(200, 50, async (i) => (await send(h.socketPath, i % 2 ? PREFACE : Buffer.alloc(0))).closed);
   const before = await settle();
   let peakRss = before.rss;
-  await inBatches(cycles, 50, async (i) => {
+  await inPool(cycles, 50, async (i) => {
     await (await send(h.socketPath, i % 4 === 0 ? Buffer.alloc(0) : i % 4 === 1 ? PREFACE : callBytes("Ping"), i % 2 ? "end" : "destroy")).closed;
     if (i % 500 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
   });

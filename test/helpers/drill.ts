@@ -2,7 +2,12 @@
 import { appendFileSync, readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import * as grpc from "@grpc/grpc-js";
 import type { ExecutionContext } from "ava";
+import type { UnitSyncClient } from "../../src/client/client.js";
+import { promiseClient } from "../../src/rpc/service.js";
+import { socketTarget } from "../../src/rpc/socket-path.js";
+import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
 
 /** UNITSYNC_DRILLS=long selects the long forms (make drills). */
 export const LONG = process.env.UNITSYNC_DRILLS === "long";
@@ -59,4 +64,17 @@ export async function until(predicate: () => Promise<boolean> | boolean, what: s
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * A client on a connection of its own. grpc-js shares one connection among all clients of a
+ * process that use the same target and options; drills that need many connections use this.
+ */
+export function separateClient(socketPath: string): UnitSyncClient {
+  const channel = new grpc.Client(socketTarget(socketPath), grpc.credentials.createInsecure(), {
+    "grpc.enable_retries": 0,
+    "grpc.max_receive_message_length": -1,
+    "grpc.use_local_subchannel_pool": 1,
+  });
+  return Object.assign(promiseClient(UnitSyncService, channel), { socketPath, close: () => channel.close() });
 }

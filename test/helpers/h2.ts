@@ -97,17 +97,34 @@ export interface RawConnection {
   closed: Promise<void>;
 }
 
-/** A raw connection to `path`; resolves once connected. With `read: false` it never reads. */
-export function rawConnect(path: string, options: { read?: boolean } = {}): Promise<RawConnection> {
+/**
+ * A raw connection to `path`; resolves once connected. With `read: false` it never reads. A full
+ * listen backlog (EAGAIN: the agent is busy accepting) is retried, as a patient client would.
+ */
+export async function rawConnect(path: string, options: { read?: boolean } = {}): Promise<RawConnection> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await connectOnce(path, options);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN" || attempt >= 500) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
+function connectOnce(path: string, options: { read?: boolean }): Promise<RawConnection> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
     const chunks: Buffer[] = [];
     const closed = new Promise<void>((done) => socket.once("close", () => done()));
-    socket.on("error", () => {}); // resets by the agent are expected
     if (options.read === false) socket.pause();
     else socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-    socket.once("connect", () => resolve({ socket, received: () => Buffer.concat(chunks), closed }));
     socket.once("error", reject);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      socket.on("error", () => {}); // resets by the agent are expected
+      resolve({ socket, received: () => Buffer.concat(chunks), closed });
+    });
   });
 }
 
