@@ -120,9 +120,10 @@ export class Registry {
     const unique = [...new Set(dependencies)];
     const existing = this.graph.dependenciesOf(unit);
     const fresh = unique.filter((d) => !existing.has(d));
+    const recondition = unique.some((d) => existing.has(d) && existing.get(d) !== condition);
     const record = this.units.get(unit);
-    if (record && record.status !== "pending" && fresh.length > 0) {
-      // Re-declaring what is already declared is harmless (a restarted script); new edges are not.
+    if (record && record.status !== "pending" && (fresh.length > 0 || recondition)) {
+      // Re-declaring what is already declared is harmless (a restarted script); new or changed edges are not.
       throw new IllegalTransition(
         unit,
         `unit "${unit}" is already ${record.status}; declare dependencies before starting it`,
