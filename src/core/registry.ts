@@ -218,7 +218,11 @@ export class Registry {
       throw new IllegalTransition(unit, `unit "${unit}" already completed; it cannot fail`);
     }
     this.transition(record, "failed", reason);
-    const blocked = this.blockedDependents(unit).filter((name) => this.units.get(name)?.status === "pending");
+    // Only pending dependents that are now blocked: one that waits on a started unit is not.
+    const cache = new Map<string, BlockedView | null>();
+    const blocked = this.blockedDependents(unit).filter(
+      (name) => this.units.get(name)?.status === "pending" && this.blockedBy(name, cache) !== undefined,
+    );
     return { unit: this.view(unit), changed: true, blocked };
   }
 
