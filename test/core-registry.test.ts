@@ -163,6 +163,7 @@ test("ready: true with no dependencies, and for a name nobody registered", async
     dependencies: [],
     reason: "",
     waiting: false,
+    owner: "",
   });
 });
 
