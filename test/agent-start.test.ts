@@ -277,3 +277,26 @@ test("one completion releases every unit waiting on it", async (t) => {
   );
   t.is(agent.registry.counts().waiters, 0);
 });
+
+for (const when of ["before the call is made", "in the same tick as the call"]) {
+  test(`a client cancel ${when} leaves no waiter on the agent`, async (t) => {
+    const { agent, client } = await withAgent(t);
+    await client.want({ unit: "x", dependsOn: ["y"] });
+    const abort = new AbortController();
+    if (when === "before the call is made") abort.abort();
+    const start = consume(client.start({ unit: "x" }, { signal: abort.signal }));
+    abort.abort();
+    t.is((await within(start.ended, 5_000, "the cancelled stream to end"))?.code, status.CANCELLED);
+    await client.ping({}); // whatever the cancelled call sent reached the agent before this answer
+    await eventually(() => agent.registry.counts().waiters === 0, "no waiter for the cancelled call");
+    await eventually(() => agent.context.streams === 0, "no open stream for the cancelled call");
+
+    // The unit is free: a new Start waits for it rather than being refused as "already waiting".
+    const again = consume(client.start({ unit: "x" }));
+    await again.received(1);
+    t.is(again.messages[0]!.event.case, "waiting");
+    t.is(await consume(client.start({ unit: "y" })).ended, undefined);
+    await client.complete({ unit: "y" });
+    t.is(await again.ended, undefined);
+  });
+}
