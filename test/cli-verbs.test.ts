@@ -318,10 +318,10 @@ test("exit 4: start gives up at its --timeout, naming the unit and the unmet dep
   const { run } = await setup(t);
   ok(t, await run(["want", "x", "slow"]));
   ok(t, await run(["start", "slow"]));
-  const result = await run(["start", "x", "--timeout", "300ms"]);
+  const result = await run(["start", "x", "--timeout", "2s"]);
   t.is(result.code, 4);
   t.is(result.stdout, 'Unit "x" is waiting for dependencies to be satisfied: [slow]\n');
-  t.regex(result.stderr, /^unitsync: start x: timeout waiting for dependencies of unit 'x' after 300ms; still unmet: \[slow\]\n$/);
+  t.regex(result.stderr, /^unitsync: start x: timeout waiting for dependencies of unit 'x' after 2\.00s; still unmet: \[slow\]\n$/);
   // The wait is gone and x can still start later.
   t.is(JSON.parse(ok(t, await run(["ping", "-o", "json"]))).waiters, 0);
   t.regex(ok(t, await run(["status", "x"])), /^Status: pending$/m);
