@@ -372,3 +372,17 @@ test("--socket-path is an alias of --socket, and the flag wins over UNITSYNC_SOC
   t.is(viaEnv.code, 0, viaEnv.stderr);
   t.is(JSON.parse(viaEnv.stdout).socket, socketPath);
 });
+
+test("option text is kept as typed, even when it looks like a number", async (t) => {
+  const { run } = await setup(t);
+  ok(t, await run(["start", "a"]));
+  ok(t, await run(["fail", "a", "--reason", "0042"]));
+  t.is(JSON.parse(ok(t, await run(["status", "a", "-o", "json"]))).reason, "0042");
+  ok(t, await run(["start", "b"]));
+  ok(t, await run(["fail", "b", "--reason=1e3"]));
+  t.regex(ok(t, await run(["status", "b"])), /^Reason: 1e3$/m);
+  // A numeric relative socket path is a path, not a crash.
+  const numeric = await cli(["ping", "--socket", "0123"]);
+  t.is(numeric.code, 3, numeric.stderr);
+  t.true(numeric.stderr.includes(join(process.cwd(), "0123")), numeric.stderr);
+});
