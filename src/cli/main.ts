@@ -4,6 +4,7 @@ import { ExitCode } from "../client/exit-codes.js";
 import { VERSION } from "../version.js";
 import { CommandError, type Io, printError } from "./io.js";
 import { DEFAULT_TIMEOUT } from "./defaults.js";
+import { keepText } from "./text-options.js";
 
 /** Options that accumulate when repeated; every other repeated flag takes its last value. */
 const REPEATABLE = new Set(["--", "after"]);
@@ -109,6 +110,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     for (const [key, value] of Object.entries(parsed.options)) {
       if (!REPEATABLE.has(key) && Array.isArray(value)) parsed.options[key] = value.at(-1);
     }
+    keepText(argv, parsed.options, ["reason", "socket", "socket-path"]);
     parsed.options.socket ??= parsed.options.socketPath;
     return await (cli.runMatchedCommand() as Promise<number>);
   } catch (error) {
