@@ -1,6 +1,8 @@
 // `unitsync watch` as a real process: a snapshot, then events caused by other processes, filters and endings.
+import { EventEmitter } from "node:events";
 import { join } from "node:path";
 import test from "ava";
+import { main } from "../src/cli/main.js";
 import { eventually, tempDir, withAgent } from "./helpers/agent.js";
 import { cli, spawnCli } from "./helpers/cli.js";
 import { jsonLines, outputMatches } from "./helpers/ops.js";
@@ -74,6 +76,33 @@ test("watch with unit names shows only those units (JSON lines by default when s
   );
   const seqs = events.map((e) => e.seq);
   t.deepEqual(seqs, [...seqs].sort((a, b) => a - b), "events keep their order");
+});
+
+test("watch -o table redraws the unit table as events arrive and ends with 0 on SIGINT", async (t) => {
+  const { socketPath } = await withAgent(t);
+  await unitsync(socketPath, "want", "ide", "git-clone", "env-setup");
+  let stdout = "";
+  const signals = new EventEmitter();
+  const frames = () => stdout.split("\x1b[H\x1b[2J").filter(Boolean);
+  const watching = main(["watch", "-o", "table", "--socket", socketPath], {
+    stdout: { write: (chunk: string) => (stdout += chunk) },
+    stderr: { write: () => true },
+    env: {},
+    signals,
+  });
+  await eventually(() => frames().length >= 1, "the first frame", 10_000);
+  const first = frames()[0]!;
+  t.regex(first, /^UNIT\s+STATUS\s+READY\s+WAITING ON\s+SINCE\n/);
+  t.regex(first, /^ide\s+pending\s+false\s+git-clone, env-setup\s+\d+m?s$/m);
+  t.regex(first, /\nwatching; Ctrl-C to stop\n$/);
+
+  await unitsync(socketPath, "start", "git-clone");
+  await eventually(() => /^git-clone\s+started\s+true\s+-/m.test(frames().at(-1)!), "a frame with git-clone started", 10_000);
+  await unitsync(socketPath, "fail", "git-clone");
+  await eventually(() => /^ide\s+pending\s+false\s+blocked: git-clone failed/m.test(frames().at(-1)!), "a frame with ide blocked", 10_000);
+
+  signals.emit("SIGINT");
+  t.is(await watching, 0);
 });
 
 test("SIGINT ends watch with exit 0", async (t) => {
