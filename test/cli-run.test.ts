@@ -57,10 +57,10 @@ test("SIGTERM sent to run reaches the command, which may trap it; run exits with
   t.deepEqual(await unitState(client, "trapper"), { status: "failed", reason: "exit status 9" });
 });
 
-test("SIGTERM and SIGINT sent to run kill a command that does not trap them; run exits 128+n", async (t) => {
+test("SIGTERM, SIGINT and SIGHUP sent to run kill a command that does not trap them; run exits 128+n", async (t) => {
   const { client, socketPath } = await withAgent(t);
   const dir = tempDir(t);
-  for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
+  for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130], ["SIGHUP", 129]] as const) {
     const ready = join(dir, `ready-${signal}`);
     const run = spawnCli(["run", `sleeper-${signal}`, "--", "sh", "-c", `touch ${ready}; exec sleep 30`], { UNITSYNC_SOCKET: socketPath });
     await fileAppears(ready);

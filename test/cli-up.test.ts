@@ -167,7 +167,7 @@ test("up --serve keeps the agent serving after the scripts until SIGTERM", async
   writeScript(scripts, "db", "exec unitsync run db -- true");
   const up = spawnUp(t, ["--serve", "--dir", scripts, "--log-dir", join(dir, "logs"), "--socket", socket]);
   await outputMatches(up, /agent still serving on .*up\.sock; Ctrl-C to stop/, "stderr", 45_000);
-  t.regex(up.stdout(), /start-up complete/);
+  await outputMatches(up, /start-up complete/); // stdout and stderr arrive through separate pipes, in either order
 
   const client = connect(socket);
   t.teardown(() => client.close());
