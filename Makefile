@@ -2,13 +2,25 @@
 BIN := node_modules/.bin
 export NODE_EXTRA_CA_CERTS :=
 
-.PHONY: all gen check lint typecheck gen-check build test up bench clean
+.PHONY: all deps gen check lint typecheck gen-check build test up bench clean
+
+# System packages the tests use: Graphviz (graph -o dot is checked by dot) and Python's gRPC
+# (the Python client example). Debian package names; installed only when missing.
+APT_PACKAGES := graphviz python3-grpcio python3-grpc-tools
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-# Installed once when missing (order-only below): CI runs `npm ci` itself.
+# Installed once when missing (order-only below).
 node_modules:
 	npm ci --no-audit --no-fund
+
+deps: | node_modules
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing $$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 gen: | node_modules
 	$(BIN)/buf generate
@@ -31,12 +43,17 @@ build: | node_modules
 	rm -rf dist
 	$(BIN)/tsc -p .
 	$(BIN)/esbuild src/cli/bin.ts --bundle --platform=node --format=cjs --target=node20 --log-level=warning --outfile=dist/unitsync.cjs
+	$(BIN)/esbuild src/launcher.ts --platform=node --format=cjs --target=node20 --log-level=warning --outfile=dist/launcher.cjs
 
 test: build
 	$(BIN)/ava
 
 up: build
 	node bin/unitsync.cjs up --dir examples
+
+# Figures, never pass/fail: a table on stdout and bench/results.json. BENCH_QUICK=1 for a short run.
+bench: build
+	node dist/bench/run.js
 
 clean:
 	rm -rf dist

@@ -3,7 +3,7 @@ import { cac } from "cac";
 import { ExitCode } from "../client/exit-codes.js";
 import { VERSION } from "../version.js";
 import { CommandError, type Io, printError } from "./io.js";
-import { DEFAULT_TIMEOUT } from "./start-verb.js";
+import { DEFAULT_TIMEOUT } from "./defaults.js";
 
 /** Options that accumulate when repeated; every other repeated flag takes its last value. */
 const REPEATABLE = new Set(["--", "after"]);
