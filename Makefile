@@ -42,7 +42,7 @@ check: lint typecheck gen-check
 build: | node_modules
 	rm -rf dist
 	$(BIN)/tsc -p .
-	$(BIN)/esbuild src/cli/bin.ts --bundle --platform=node --format=cjs --target=node20 --log-level=warning --outfile=dist/unitsync.cjs
+	node scripts/bundle.mjs
 	$(BIN)/esbuild src/launcher.ts --platform=node --format=cjs --target=node20 --log-level=warning --outfile=dist/launcher.cjs
 
 test: build
