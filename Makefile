@@ -2,7 +2,7 @@
 BIN := node_modules/.bin
 export NODE_EXTRA_CA_CERTS :=
 
-.PHONY: all deps gen check lint typecheck gen-check build test up bench clean
+.PHONY: all deps gen check lint typecheck gen-check breaking build sea python test up bench clean
 
 # System packages the tests use: Graphviz (graph -o dot is checked by dot) and Python's gRPC
 # (the Python client example). Debian package names; installed only when missing.
@@ -37,13 +37,25 @@ gen-check: | node_modules
 	@git diff --exit-code --stat -- gen || (echo "gen/ is stale: run 'make gen' and commit it" >&2; exit 1)
 	@test -z "$$(git status --porcelain -- gen)" || (echo "gen/ has untracked files: run 'make gen' and commit it" >&2; exit 1)
 
-check: lint typecheck gen-check
+# The contract stays wire- and source-compatible: see the script for which commit it compares with.
+breaking: | node_modules
+	BUF=$(BIN)/buf sh scripts/check-breaking.sh
+
+check: lint typecheck gen-check breaking
 
 build: | node_modules
 	rm -rf dist
 	$(BIN)/tsc -p .
 	node scripts/bundle.mjs
 	$(BIN)/esbuild src/launcher.ts --platform=node --format=cjs --target=node20 --log-level=warning --outfile=dist/launcher.cjs
+
+# A standalone `unitsync` (Node single-executable application with its code cache): dist/sea/unitsync.
+sea: build
+	sh scripts/build-sea.sh
+
+# Python client code for examples/python, generated from the proto (not committed).
+python:
+	sh examples/python/generate.sh
 
 test: build
 	$(BIN)/ava
