@@ -67,8 +67,8 @@ export function verbSpecs(cli: CAC): VerbSpec[] {
     }));
 }
 
-/** Unit names of the agent the environment points at; nothing when none answers. */
-const UNITS_FROM_AGENT = `command unitsync list -o json 2>/dev/null | sed -n 's/.*"unit_name": *"\\([^"]*\\)".*/\\1/p'`;
+/** Every unit name the agent the environment points at knows (dependency targets too); nothing when none answers. */
+const UNITS_FROM_AGENT = `command unitsync graph -o json 2>/dev/null | sed -n 's/.*"unit_name": *"\\([^"]*\\)".*/\\1/p'`;
 
 function bashWords(kind: Kind): string {
   if ("units" in kind) return `COMPREPLY=($(compgen -W "$(_unitsync_units)" -- "$cur"))`;
