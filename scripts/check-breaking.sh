@@ -15,10 +15,15 @@ if [ -z "$base" ]; then
   head=$(commit HEAD)
   main=$(commit refs/heads/main)
   [ -n "$main" ] || main=$(commit refs/remotes/origin/main)
+  branch=$(git branch --show-current 2>/dev/null || true)
+  # On main, or on main's commit detached (as CI checks it out)?
+  on_main=no
+  if [ "$branch" = main ] || { [ -z "$branch" ] && [ "$head" = "$main" ]; }; then on_main=yes; fi
   if [ -z "$head" ]; then
     echo "buf breaking: skipped: no commit yet to compare the proto with"
     exit 0
-  elif [ -n "$main" ] && [ "$main" != "$head" ]; then
+  elif [ -n "$main" ] && [ "$on_main" = no ]; then
+    # a branch (even one level with main: then its uncommitted changes are what is checked)
     base=$(git merge-base "$head" "$main" || true)
     how="merge-base with main"
   else
