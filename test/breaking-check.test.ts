@@ -2,7 +2,7 @@
 // compares with on a branch and on main, and when it says it has nothing to compare with.
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { tempDir } from "./helpers/agent.js";
 import { ROOT, spawnProcess } from "./helpers/cli.js";
 
@@ -15,7 +15,7 @@ async function git(repo: string, ...args: string[]): Promise<void> {
 }
 
 /** A repository with this project's buf.yaml and proto committed on main. */
-async function repository(t: Parameters<Parameters<typeof test>[1]>[0]): Promise<string> {
+async function repository(t: ExecutionContext): Promise<string> {
   const repo = tempDir(t);
   await git(repo, "init", "-q", "-b", "main");
   cpSync(join(ROOT, "buf.yaml"), join(repo, "buf.yaml"));

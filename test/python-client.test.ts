@@ -2,7 +2,7 @@
 // grpc_tools, a streaming Start it waits through, and the exit codes of the unitsync CLI.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { eventually, tempDir, withAgent } from "./helpers/agent.js";
 import { ROOT, cli, spawnProcess } from "./helpers/cli.js";
 
@@ -10,7 +10,7 @@ const PYTHON = "/usr/bin/python3"; // Debian's, with python3-grpcio and python3-
 const EXAMPLE = join(ROOT, "examples/python");
 
 /** Generates the client code into a temp dir; fails (never skips) when grpc is missing. */
-function generate(t: Parameters<Parameters<typeof test>[1]>[0]): string {
+function generate(t: ExecutionContext): string {
   const probe = spawnSync(PYTHON, ["-c", "import grpc, grpc_tools"], { encoding: "utf8" });
   if (probe.status !== 0) {
     throw new Error(`${PYTHON} cannot import grpc and grpc_tools; install python3-grpcio and python3-grpc-tools (make deps): ${probe.stderr}`);
