@@ -4,9 +4,10 @@ export NODE_EXTRA_CA_CERTS :=
 
 .PHONY: all deps gen check lint typecheck gen-check breaking build sea python test up bench clean
 
-# System packages the tests use: Graphviz (graph -o dot is checked by dot) and Python's gRPC
-# (the Python client example). Debian package names; installed only when missing.
-APT_PACKAGES := graphviz python3-grpcio python3-grpc-tools
+# System packages the tests use: Graphviz (graph -o dot is checked by dot), Python's gRPC (the
+# Python client example) and zsh (its completion script). Debian package names; installed only
+# when missing.
+APT_PACKAGES := graphviz python3-grpcio python3-grpc-tools zsh
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
