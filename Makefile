@@ -2,11 +2,12 @@
 BIN := node_modules/.bin
 export NODE_EXTRA_CA_CERTS :=
 
-.PHONY: all deps gen check lint typecheck gen-check build test up bench clean
+.PHONY: all deps gen check lint typecheck gen-check breaking build sea python test up bench clean
 
-# System packages the tests use: Graphviz (graph -o dot is checked by dot) and Python's gRPC
-# (the Python client example). Debian package names; installed only when missing.
-APT_PACKAGES := graphviz python3-grpcio python3-grpc-tools
+# System packages the tests use: Graphviz (graph -o dot is checked by dot), Python's gRPC (the
+# Python client example) and zsh (its completion script). Debian package names; installed only
+# when missing.
+APT_PACKAGES := graphviz python3-grpcio python3-grpc-tools zsh
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
@@ -37,13 +38,25 @@ gen-check: | node_modules
 	@git diff --exit-code --stat -- gen || (echo "gen/ is stale: run 'make gen' and commit it" >&2; exit 1)
 	@test -z "$$(git status --porcelain -- gen)" || (echo "gen/ has untracked files: run 'make gen' and commit it" >&2; exit 1)
 
-check: lint typecheck gen-check
+# The contract stays wire- and source-compatible: see the script for which commit it compares with.
+breaking: | node_modules
+	BUF=$(BIN)/buf sh scripts/check-breaking.sh
+
+check: lint typecheck gen-check breaking
 
 build: | node_modules
 	rm -rf dist
 	$(BIN)/tsc -p .
-	$(BIN)/esbuild src/cli/bin.ts --bundle --platform=node --format=cjs --target=node20 --log-level=warning --outfile=dist/unitsync.cjs
+	node scripts/bundle.mjs
 	$(BIN)/esbuild src/launcher.ts --platform=node --format=cjs --target=node20 --log-level=warning --outfile=dist/launcher.cjs
+
+# A standalone `unitsync` (Node single-executable application with its code cache): dist/sea/unitsync.
+sea: build
+	sh scripts/build-sea.sh
+
+# Python client code for examples/python, generated from the proto (not committed).
+python:
+	sh examples/python/generate.sh
 
 test: build
 	$(BIN)/ava

@@ -77,6 +77,11 @@ function build(io: Io) {
     .option("--log-dir <dir>", "Where each script's log goes (default: a new temp dir)")
     .option("--serve", "Keep the agent running after the scripts finish")
     .example("unitsync up --dir examples");
+  verb("completion <shell>", "Print a shell completion script for bash or zsh", async (shell) =>
+    (await import("./completion-verb.js")).completion(io, shell, cli),
+  )
+    .example("source <(unitsync completion bash)")
+    .example("unitsync completion zsh > ~/.zfunc/_unitsync");
 
   cli.help();
   cli.version(VERSION);
