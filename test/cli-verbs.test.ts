@@ -114,17 +114,6 @@ test("start prints what it waits for, each dependency as it completes, then that
   t.is(lines.length, 4);
 });
 
-test("start names a dependency that no unit has registered yet", async (t) => {
-  const { run, client } = await setup(t);
-  ok(t, await run(["want", "ide", "git-clon"]));
-  const started = run(["start", "ide", "--timeout", "0"]);
-  await unitWaiting(client, "ide");
-  ok(t, await run(["start", "git-clon"]));
-  ok(t, await run(["complete", "git-clon"]));
-  const out = ok(t, await started);
-  t.regex(out, /^Unit "ide" depends on "git-clon", which no unit has registered yet$/m);
-});
-
 test("complete prints Success and may be repeated (trap-safe)", async (t) => {
   const { run } = await setup(t);
   ok(t, await run(["start", "a"]));
