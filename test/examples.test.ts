@@ -21,6 +21,7 @@ const GRAPH: Record<string, string[]> = {
   "lint-config": ["git-clone"],
   "app-build": ["deps-install", "lint-config"],
   dotfiles: ["env-setup"],
+  "db-migrate": ["env-setup"],
 };
 
 /** Environment of a start-up script: `unitsync` on PATH (a symlink to the installed command) and the socket. */
