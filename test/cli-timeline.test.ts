@@ -52,9 +52,9 @@ test("timeline prints a table of every unit and the critical chain section", asy
   const { socketPath } = await diamond(t);
   const result = await cli(["timeline", "--socket", socketPath]);
   t.is(result.code, 0, result.stderr);
-  t.regex(result.stdout, /^UNIT\s+STATUS\s+REGISTERED\s+WAITED\s+RAN\s+OUTCOME$/m);
+  t.regex(result.stdout, /^UNIT\s+STATUS\s+REGISTERED\s+STARTED\s+WAITED\s+RAN\s+OUTCOME$/m);
   for (const name of ["a", "b", "c", "d"]) {
-    t.regex(result.stdout, new RegExp(`^${name}\\s+completed\\s+\\+\\d\\S*\\s+\\d\\S*\\s+\\d\\S*\\s+ok$`, "m"), name);
+    t.regex(result.stdout, new RegExp(`^${name}\\s+completed\\s+\\+\\d\\S*\\s+\\+\\d\\S*\\s+\\d\\S*\\s+\\d\\S*\\s+ok$`, "m"), name);
   }
   t.regex(result.stdout, /\nCritical chain [^\n]*:\na @\S+ \+\S+\n└─c @\S+ \+\S+\n  └─d @\S+ \+\S+\n$/);
 });
@@ -83,5 +83,6 @@ test("timeline of a failed unit shows its reason and a dependent never run", asy
   t.is(rows.get("build").ran_ms, null);
   const table = (await cli(["timeline", "--socket", socketPath])).stdout;
   t.regex(table, /^fetch\s+failed\s+.*exit status 3$/m);
-  t.regex(table, /^build\s+failed\s+\+\S+\s+-\s+-\s+not run: dependency "fetch" failed/m);
+  t.regex(table, /^build\s+failed\s+\+\S+\s+-\s+-\s+-\s+not run: dependency "fetch" failed/m);
+  t.regex(table, /\nCritical chain [^\n]*:\nfetch @\S+ \+\S+\n$/, "the chain ends at the unit that ran last, not at one that never ran");
 });

@@ -52,7 +52,7 @@ test("every example is an executable bash script with strict mode that uses unit
     const text = readFileSync(path, "utf8");
     t.true(text.startsWith("#!/usr/bin/env bash\n"), script);
     t.regex(text, /^set -euo pipefail$/m, script);
-    t.regex(text, /^unitsync (start|want) /m, script);
+    t.regex(text, /^unitsync (start|want|run) /m, script);
     t.notRegex(text, /--socket|\.sock\b|bin\/unitsync/, `${script} takes the socket from UNITSYNC_SOCKET`);
     t.true(readme.includes(`\`${script}\``), `README explains ${script}`);
   }
