@@ -2,13 +2,26 @@
 BIN := node_modules/.bin
 export NODE_EXTRA_CA_CERTS :=
 
-.PHONY: all gen check lint typecheck gen-check build test fuzz drills up bench clean
+.PHONY: all deps gen check lint typecheck gen-check breaking build sea python test fuzz drills up bench clean
+
+# System packages the tests use: Graphviz (graph -o dot is checked by dot), Python's gRPC (the
+# Python client example) and zsh (its completion script). Debian package names; installed only
+# when missing.
+APT_PACKAGES := graphviz python3-grpcio python3-grpc-tools zsh
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-# Installed once when missing (order-only below): CI runs `npm ci` itself.
+# Installed once when missing (order-only below).
 node_modules:
 	npm ci --no-audit --no-fund
+
+deps: | node_modules
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing $$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 gen: | node_modules
 	$(BIN)/buf generate
@@ -25,12 +38,25 @@ gen-check: | node_modules
 	@git diff --exit-code --stat -- gen || (echo "gen/ is stale: run 'make gen' and commit it" >&2; exit 1)
 	@test -z "$$(git status --porcelain -- gen)" || (echo "gen/ has untracked files: run 'make gen' and commit it" >&2; exit 1)
 
-check: lint typecheck gen-check
+# The contract stays wire- and source-compatible: see the script for which commit it compares with.
+breaking: | node_modules
+	BUF=$(BIN)/buf sh scripts/check-breaking.sh
+
+check: lint typecheck gen-check breaking
 
 build: | node_modules
 	rm -rf dist
 	$(BIN)/tsc -p .
-	$(BIN)/esbuild src/cli/bin.ts --bundle --platform=node --format=cjs --target=node20 --log-level=warning --outfile=dist/unitsync.cjs
+	node scripts/bundle.mjs
+	$(BIN)/esbuild src/launcher.ts --platform=node --format=cjs --target=node20 --log-level=warning --outfile=dist/launcher.cjs
+
+# A standalone `unitsync` (Node single-executable application with its code cache): dist/sea/unitsync.
+sea: build
+	sh scripts/build-sea.sh
+
+# Python client code for examples/python, generated from the proto (not committed).
+python:
+	sh examples/python/generate.sh
 
 test: build
 	$(BIN)/ava
@@ -52,6 +78,10 @@ drills: build
 
 up: build
 	node bin/unitsync.cjs up --dir examples
+
+# Figures, never pass/fail: a table on stdout and bench/results.json. BENCH_QUICK=1 for a short run.
+bench: build
+	node dist/bench/run.js
 
 clean:
 	rm -rf dist

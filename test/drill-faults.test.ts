@@ -6,7 +6,7 @@ import test, { type ExecutionContext } from "ava";
 import { status as Code, type ServiceError } from "@grpc/grpc-js";
 import type { UnitSyncClient } from "../src/client/client.js";
 import { withAgent } from "./helpers/agent.js";
-import { spawnAgent } from "./helpers/agent-process.js";
+import { spawnAgent } from "./helpers/drill-agent.js";
 import { cli, spawnCli, type Spawned } from "./helpers/cli.js";
 import { collectGarbage, figure, mib, processRss, scale, separateClient, until } from "./helpers/drill.js";
 

@@ -4,7 +4,7 @@ import { status as Code, type ServiceError } from "@grpc/grpc-js";
 import type { UnitSyncClient } from "../src/client/client.js";
 import { UnitStatus } from "../gen/unitsync/v1/unitsync_pb.js";
 import { withAgent, eventually } from "./helpers/agent.js";
-import { spawnAgent } from "./helpers/agent-process.js";
+import { spawnAgent } from "./helpers/drill-agent.js";
 import { cli } from "./helpers/cli.js";
 
 /** Everything a client can read of the agent's state. */

@@ -1,6 +1,7 @@
 // Model-based test of the core: random want/start/complete/fail/cancel sequences run against the
 // registry and against a small reference model; both must agree after every step on each result,
-// status, readiness, blocked-by chain, and on how and when every Start wait ended.
+// status, readiness, blocked-by chain, the dependents a fail reports blocked, and on how and
+// when every Start wait ended.
 import { isDeepStrictEqual } from "node:util";
 import test from "ava";
 import fc from "fast-check";
@@ -116,6 +117,16 @@ class Model {
     return undefined;
   }
 
+  /** Whether `from` needs `to`: reaches it over dependencies whose failure blocks (not "finished"). */
+  needs(from: string, to: string): boolean {
+    return [...this.depsOf(from)].some(([dep, condition]) => condition !== "finished" && (dep === to || this.needs(dep, to)));
+  }
+
+  /** The pending units a failure of `unit` leaves blocked: they need it, and are blocked now. */
+  blockedBy(unit: string): string[] {
+    return [...this.names].filter((n) => this.statusOf(n) === "pending" && this.needs(n, unit) && this.blocked(n) !== undefined).sort();
+  }
+
   /** Whether `from` reaches `to` by following dependencies. */
   reaches(from: string, to: string): boolean {
     if (from === to) return true;
@@ -164,8 +175,10 @@ class Model {
     if (!this.valid(unit) || deps.length === 0 || !deps.every((d) => this.valid(d))) return "invalid-argument";
     const unique = [...new Set(deps)];
     const fresh = unique.filter((d) => !this.depsOf(unit).has(d));
+    // Once a unit has left pending, its dependencies are fixed: no new edge, no changed condition.
+    const changed = unique.some((d) => this.depsOf(unit).has(d) && this.depsOf(unit).get(d) !== condition);
     const status = this.status.get(unit);
-    if (status !== undefined && status !== "pending" && fresh.length > 0) return "illegal-transition";
+    if (status !== undefined && status !== "pending" && (fresh.length > 0 || changed)) return "illegal-transition";
     if (this.depsOf(unit).size + fresh.length > LIMITS.dependenciesPerUnit) return "limit";
     const newNames = new Set([unit, ...fresh].filter((n) => !this.names.has(n)));
     if (this.names.size + newNames.size > LIMITS.units) return "limit";
@@ -252,6 +265,8 @@ async function check(commands: Command[], tally: Tally): Promise<void> {
     const c = commands[step]!;
     let actual: Outcome = "ok";
     let expected: Outcome = "ok";
+    let reported: string[] = [];
+    let modelReported: string[] = [];
     const record = (error: unknown) => {
       actual = kindOf(error);
       if (error instanceof DependencyFailed && c.verb === "start") chains.set(cancels.length - 1, [...error.chain]);
@@ -282,10 +297,15 @@ async function check(commands: Command[], tally: Tally): Promise<void> {
           expected = model.complete(c.unit, step);
           registry.complete(c.unit);
           break;
-        case "fail":
+        case "fail": {
+          const wasFailed = model.statusOf(c.unit) === "failed";
           expected = model.fail(c.unit, c.reason, step);
-          registry.fail(c.unit, c.reason);
+          reported = [...registry.fail(c.unit, c.reason).blocked].sort();
+          model.settle(step);
+          // A fail that changes the unit reports the pending dependents it leaves blocked.
+          modelReported = expected === "ok" && !wasFailed ? model.blockedBy(c.unit) : [];
           break;
+        }
         case "cancel":
           if (cancels.length > 0) {
             const id = Math.max(0, cancels.length - 1 - c.back);
@@ -303,6 +323,7 @@ async function check(commands: Command[], tally: Tally): Promise<void> {
     tally.outcomes.set(`${c.verb}:${actual}`, (tally.outcomes.get(`${c.verb}:${actual}`) ?? 0) + 1);
 
     if (actual !== expected) fail("result", actual, expected);
+    if (!isDeepStrictEqual(reported, modelReported)) fail("dependents reported blocked", reported, modelReported);
     if (!isDeepStrictEqual(ended, model.ended)) fail("ended waits [outcome, step]", [...ended], [...model.ended]);
     if (!isDeepStrictEqual(chains, model.chains)) fail("dependency-failed chains", [...chains], [...model.chains]);
     for (const unit of NAMES) {

@@ -180,7 +180,7 @@ export function createHandlers(ctx: AgentContext): Handlers {
               value: { $typeName: "unitsync.v1.DependencySatisfied", name, status: statusToProto(status), unmet },
             }),
           ),
-      });
+      }, owner);
       send(
         message({
           case: "started",

@@ -8,6 +8,7 @@ import { serviceDefinition } from "../rpc/service.js";
 import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { type AgentContext, createHandlers } from "./handlers.js";
 import { listenPrivately, prepareSocketPath, removeSocketFile } from "./socket-file.js";
+import { addStandardServices } from "./standard-services.js";
 
 export interface AgentOptions {
   socketPath: string;
@@ -68,6 +69,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
   });
   server.addService(serviceDefinition(UnitSyncService), createHandlers(context));
+  const standard = addStandardServices(server);
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const listener = createServer((socket) => {
     sockets.add(socket);
@@ -82,6 +84,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      standard.notServing(); // health watchers and checks on open connections see it first
       listener.close();
       removeSocketFile(options.socketPath);
       shutdown.abort(new ShuttingDown()); // every open Start ends UNAVAILABLE, every Watch ends

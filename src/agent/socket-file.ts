@@ -46,17 +46,18 @@ export async function prepareSocketPath(path: string): Promise<void> {
 /** Listens on `path` with a 0600 socket: no other user can connect, even for an instant. */
 export function listenPrivately(server: Server, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
+    // listen() binds, creating the socket file, before it returns: the process-wide umask is
+    // narrowed for exactly that, not until the callback, when other files may be created meanwhile.
     const previous = process.umask(0o177);
-    const restore = () => process.umask(previous);
-    server.once("error", (error) => {
-      restore();
-      reject(error);
-    });
-    server.listen(path, () => {
-      restore();
-      chmodSync(path, 0o600);
-      resolve();
-    });
+    server.once("error", reject);
+    try {
+      server.listen(path, () => {
+        chmodSync(path, 0o600);
+        resolve();
+      });
+    } finally {
+      process.umask(previous);
+    }
   });
 }
 

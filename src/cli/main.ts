@@ -3,7 +3,8 @@ import { cac } from "cac";
 import { ExitCode } from "../client/exit-codes.js";
 import { VERSION } from "../version.js";
 import { CommandError, type Io, printError } from "./io.js";
-import { DEFAULT_TIMEOUT } from "./start-verb.js";
+import { DEFAULT_TIMEOUT } from "./defaults.js";
+import { keepText } from "./text-options.js";
 
 /** Options that accumulate when repeated; every other repeated flag takes its last value. */
 const REPEATABLE = new Set(["--", "after"]);
@@ -82,6 +83,11 @@ function build(io: Io) {
     .option("--log-dir <dir>", "Where each script's log goes (default: a new temp dir)")
     .option("--serve", "Keep the agent running after the scripts finish")
     .example("unitsync up --dir examples");
+  verb("completion <shell>", "Print a shell completion script for bash or zsh", async (shell) =>
+    (await import("./completion-verb.js")).completion(io, shell, cli),
+  )
+    .example("source <(unitsync completion bash)")
+    .example("unitsync completion zsh > ~/.zfunc/_unitsync");
 
   cli.help();
   cli.version(VERSION);
@@ -115,6 +121,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     for (const [key, value] of Object.entries(parsed.options)) {
       if (!REPEATABLE.has(key) && Array.isArray(value)) parsed.options[key] = value.at(-1);
     }
+    keepText(argv, parsed.options, ["reason", "socket", "socket-path"]);
     parsed.options.socket ??= parsed.options.socketPath;
     return await (cli.runMatchedCommand() as Promise<number>);
   } catch (error) {

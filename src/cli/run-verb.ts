@@ -36,9 +36,10 @@ interface Outcome {
 /** Runs the command with inherited stdio, forwarding signals; resolves with its outcome. */
 function runCommand(io: Io, command: string[], env: Record<string, string | undefined>): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn(command[0]!, command.slice(1), { stdio: "inherit", env });
+    // Listen before spawning: a signal that arrives as the child starts must reach it, not end us.
     const forwarders = FORWARDED.map((signal) => [signal, () => child.kill(signal)] as const);
     for (const [signal, forward] of forwarders) io.signals.on(signal, forward);
+    const child = spawn(command[0]!, command.slice(1), { stdio: "inherit", env });
     const finish = (outcome: Outcome) => {
       for (const [signal, forward] of forwarders) io.signals.off(signal, forward);
       resolve(outcome);

@@ -10,7 +10,8 @@ import { CommandError, type Io, type Output } from "./io.js";
 import { type GlobalOptions, withClient } from "./session.js";
 import { closest } from "./suggest.js";
 
-export const DEFAULT_TIMEOUT = "5m";
+import { DEFAULT_TIMEOUT } from "./defaults.js";
+export { DEFAULT_TIMEOUT };
 
 export interface WaitOptions {
   timeoutMs: number;

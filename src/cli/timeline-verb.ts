@@ -54,8 +54,16 @@ export function renderTimeline(response: GetTimelineResponse): string {
   const { rows } = timelineRows(response);
   if (rows.length === 0) return "No units registered\n";
   let text = table(
-    ["UNIT", "STATUS", "REGISTERED", "WAITED", "RAN", "OUTCOME"],
-    rows.map((r) => [r.unit, r.status, at(r.registered_ms), span(r.waited_ms), span(r.ran_ms), r.reason || (r.status === "completed" ? "ok" : "")]),
+    ["UNIT", "STATUS", "REGISTERED", "STARTED", "WAITED", "RAN", "OUTCOME"],
+    rows.map((r) => [
+      r.unit,
+      r.status,
+      at(r.registered_ms),
+      at(r.started_ms),
+      span(r.waited_ms),
+      span(r.ran_ms),
+      r.reason || (r.status === "completed" ? "ok" : ""),
+    ]),
   );
   const byName = new Map(rows.map((r) => [r.unit, r]));
   if (response.criticalChain.length > 0) {

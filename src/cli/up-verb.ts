@@ -3,7 +3,7 @@
 // timeline. Exits 1 if any script exited non-zero or any unit failed.
 import { spawn } from "node:child_process";
 import { accessSync, constants as fs, chmodSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { constants as osConstants, tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { status as Code, type ServiceError } from "@grpc/grpc-js";
 import { SHORT_DEADLINE_MS, type UnitSyncClient, connect, deadlineIn } from "../client/client.js";
@@ -166,7 +166,7 @@ async function runScripts(io: Io, client: UnitSyncClient, files: string[], socke
             resolveScript();
           };
           child.once("error", (error) => void finish(127).then(() => printError(io, `up: ${script.name}: ${error.message}`)));
-          child.once("exit", (code, signal) => void finish(code ?? (signal ? 128 : 1)));
+          child.once("exit", (code, signal) => void finish(code ?? (signal ? 128 + osConstants.signals[signal] : 1)));
         }),
     ),
   );

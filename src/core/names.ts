@@ -9,7 +9,7 @@ const RULE = `a unit name is 1-${MAX_NAME_LENGTH} characters from A-Z a-z 0-9 . 
 export function validateUnitName(name: string): string {
   if (name.length === 0) throw new InvalidName(`unit name is empty; ${RULE}`);
   if (name.length > MAX_NAME_LENGTH) {
-    throw new InvalidName(`unit name "${name.slice(0, 32)}…" is ${name.length} characters; ${RULE}`);
+    throw new InvalidName(`unit name ${JSON.stringify(`${name.slice(0, 32)}…`)} is ${name.length} characters; ${RULE}`);
   }
   if (!NAME.test(name)) throw new InvalidName(`invalid unit name ${JSON.stringify(name)}: ${RULE}`);
   return name;

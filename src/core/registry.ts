@@ -123,9 +123,10 @@ export class Registry {
     const unique = [...new Set(dependencies)];
     const existing = this.graph.dependenciesOf(unit);
     const fresh = unique.filter((d) => !existing.has(d));
+    const recondition = unique.some((d) => existing.has(d) && existing.get(d) !== condition);
     const record = this.units.get(unit);
-    if (record && record.status !== "pending" && fresh.length > 0) {
-      // Re-declaring what is already declared is harmless (a restarted script); new edges are not.
+    if (record && record.status !== "pending" && (fresh.length > 0 || recondition)) {
+      // Re-declaring what is already declared is harmless (a restarted script); new or changed edges are not.
       throw new IllegalTransition(
         unit,
         `unit "${unit}" is already ${record.status}; declare dependencies before starting it`,
@@ -220,7 +221,11 @@ export class Registry {
       throw new IllegalTransition(unit, `unit "${unit}" already completed; it cannot fail`);
     }
     this.transition(record, "failed", reason);
-    const blocked = this.blockedDependents(unit).filter((name) => this.units.get(name)?.status === "pending");
+    // Only pending dependents that are now blocked: one that waits on a started unit is not.
+    const cache = new Map<string, BlockedView | null>();
+    const blocked = this.blockedDependents(unit).filter(
+      (name) => this.units.get(name)?.status === "pending" && this.blockedBy(name, cache) !== undefined,
+    );
     return { unit: this.view(unit), changed: true, blocked };
   }
 

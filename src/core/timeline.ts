@@ -31,7 +31,8 @@ export function buildTimeline(
   dependenciesOf: (unit: string) => ReadonlyMap<string, Condition>,
 ): Timeline {
   const byName = new Map(records.map((r) => [r.name, r]));
-  const end = (r: TimelineRecord) => r.finishedAt ?? r.startedAt;
+  // The chain ends at the unit that ran last; a unit failed without ever starting did not run.
+  const end = (r: TimelineRecord) => (r.startedAt === undefined ? undefined : (r.finishedAt ?? r.startedAt));
   let last: TimelineRecord | undefined;
   for (const record of records) {
     const at = end(record);

@@ -101,6 +101,10 @@ export function promiseClient<S extends GenService<GenServiceMethods>>(
 
 function linkSignal(signal: AbortSignal | undefined, cancel: () => void): void {
   if (!signal) return;
-  if (signal.aborted) cancel();
-  else signal.addEventListener("abort", cancel, { once: true });
+  // grpc-js ignores a cancel that comes before the call reaches its transport (a few microtasks
+  // after it is made) and then sends the call anyway, leaving it open on the agent. From the next
+  // macrotask on, a cancel always reaches the agent.
+  const cancelSoon = () => void setImmediate(cancel);
+  if (signal.aborted) cancelSoon();
+  else signal.addEventListener("abort", cancelSoon, { once: true });
 }

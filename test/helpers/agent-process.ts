@@ -1,45 +1,67 @@
-// Test helper: `unitsync agent` as a real process on a temp socket, and its live counts.
+// Test helpers: a real `unitsync agent` process on a socket in a temp dir, ready once `ping` succeeds.
 import { join } from "node:path";
 import type { ExecutionContext } from "ava";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { type UnitSyncClient, connect } from "../../src/client/client.js";
 import { tempDir } from "./agent.js";
-import { type Spawned, spawnCli } from "./cli.js";
-import { until } from "./drill.js";
+import { type CliResult, type Spawned, spawnCli } from "./cli.js";
 
 export interface AgentProcess {
-  spawned: Spawned;
-  pid: number;
+  agent: Spawned;
   socketPath: string;
   dir: string;
+  /** A gRPC client on the agent's socket, closed after the test. */
   client: UnitSyncClient;
-  /** The live counts from Ping. */
-  counts(): Promise<{ units: number; waiters: number; streams: number; connections: number; events: number; droppedEvents: number }>;
+  /** Starts `unitsync ...argv --socket <socket>` as a real process. */
+  spawn(argv: string[], env?: Record<string, string | undefined>): Spawned;
+  /** Runs `unitsync ...argv --socket <socket>` to the end. */
+  run(argv: string[], env?: Record<string, string | undefined>): Promise<CliResult>;
 }
 
-/** Starts `unitsync agent --socket <temp> ...flags` and resolves once it answers Ping. */
-export async function spawnAgent(t: ExecutionContext, flags: string[] = []): Promise<AgentProcess> {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits for `spawned` to exit; SIGKILLs it if it has not after `graceMs`. */
+export async function stopProcess(spawned: Spawned, signal: NodeJS.Signals = "SIGTERM", graceMs = 10_000): Promise<CliResult> {
+  if (spawned.child.exitCode === null && spawned.child.signalCode === null) spawned.child.kill(signal);
+  const timer = setTimeout(() => spawned.child.kill("SIGKILL"), graceMs);
+  try {
+    return await spawned.done;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function withAgentProcess(t: ExecutionContext): Promise<AgentProcess> {
   const dir = tempDir(t);
   const socketPath = join(dir, "agent.sock");
-  const spawned = spawnCli(["agent", "--socket", socketPath, ...flags]);
-  const client = connect(socketPath);
-  t.teardown(async () => {
-    client.close();
-    if (spawned.child.exitCode === null && spawned.child.signalCode === null) spawned.child.kill("SIGKILL");
-    await spawned.done.catch(() => {});
-  });
-  const exited = () => spawned.child.exitCode !== null;
-  await until(async () => exited() || (await client.ping({}, { deadline: new Date(Date.now() + 1_000) }), true), `the agent on ${socketPath} to answer`);
-  if (exited()) throw new Error(`the agent exited at start-up: ${spawned.stderr()}`);
-  const counts = async () => {
-    const c = (await client.ping({}, { deadline: new Date(Date.now() + 5_000) })).counts!;
-    return {
-      units: c.units,
-      waiters: c.waiters,
-      streams: c.streams,
-      connections: c.connections,
-      events: Number(c.events),
-      droppedEvents: Number(c.droppedEvents),
-    };
+  const agent = spawnCli(["agent", "--socket", socketPath]);
+  const children: Spawned[] = [];
+  const spawn = (argv: string[], env: Record<string, string | undefined> = {}) => {
+    const child = spawnCli([...argv, "--socket", socketPath], env);
+    children.push(child);
+    return child;
   };
-  return { spawned, pid: spawned.child.pid!, socketPath, dir, client, counts };
+  let client: UnitSyncClient | undefined;
+  t.teardown(async () => {
+    client?.close();
+    await Promise.all(children.map((c) => stopProcess(c, "SIGKILL")));
+    await stopProcess(agent);
+  });
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const ping = await spawnCli(["ping", "--socket", socketPath]).done;
+    if (ping.code === 0) break;
+    if (agent.child.exitCode !== null) throw new Error(`agent exited with ${agent.child.exitCode}: ${agent.stderr()}`);
+    if (Date.now() > until) throw new Error(`agent did not answer ping: ${ping.stderr}`);
+    await sleep(50);
+  }
+  client = connect(socketPath);
+  return { agent, socketPath, dir, client, spawn, run: (argv, env) => spawn(argv, env).done };
+}
+
+/** Milliseconds of an optional timestamp; fails loudly when it is missing. */
+export function ms(timestamp: Timestamp | undefined, what: string): number {
+  if (!timestamp) throw new Error(`missing timestamp: ${what}`);
+  return timestampMs(timestamp);
 }

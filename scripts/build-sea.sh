@@ -1,0 +1,20 @@
+#!/bin/sh
+# Builds dist/sea/unitsync from the bundle (dist/unitsync.cjs): a copy of this node with the bundle
+# and its V8 code cache injected, so it runs on a machine with no Node.js. Needs Node >= 20.12.
+set -eu
+cd "$(dirname "$0")/.."
+test -f dist/unitsync.cjs || { echo "build-sea: dist/unitsync.cjs is missing; run 'make build' first" >&2; exit 1; }
+mkdir -p dist/sea
+rm -f dist/sea/unitsync dist/sea/unitsync.tmp
+node --experimental-sea-config sea-config.json
+cp "$(node -p process.execPath)" dist/sea/unitsync.tmp
+chmod u+w dist/sea/unitsync.tmp
+# Debug symbols are ~13 MB of the node binary and nothing a user runs needs them.
+if command -v strip >/dev/null 2>&1; then strip dist/sea/unitsync.tmp; fi
+if ! node_modules/.bin/postject dist/sea/unitsync.tmp NODE_SEA_BLOB dist/sea/unitsync.blob \
+  --sentinel-fuse NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2 >dist/sea/postject.log 2>&1; then
+  cat dist/sea/postject.log >&2
+  exit 1
+fi
+mv dist/sea/unitsync.tmp dist/sea/unitsync
+echo "built dist/sea/unitsync ($(du -h dist/sea/unitsync | cut -f1))"

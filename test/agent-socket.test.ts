@@ -1,0 +1,120 @@
+// The agent's socket file: 0600 socket, 0700 directory, live/stale/foreign files at the path, path length.
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import test, { type ExecutionContext } from "ava";
+import { connect } from "../src/client/client.js";
+import { type Agent, startAgent } from "../src/agent/server.js";
+import { eventually, tempDir } from "./helpers/agent.js";
+import { spawnProcess } from "./helpers/cli.js";
+
+async function serve(t: ExecutionContext, socketPath: string): Promise<Agent> {
+  const agent = await startAgent({ socketPath, version: "test", graceMs: 500 });
+  t.teardown(() => agent.close());
+  return agent;
+}
+
+async function answers(socketPath: string): Promise<string> {
+  const client = connect(socketPath);
+  try {
+    return (await client.ping({}, { deadline: new Date(Date.now() + 5_000) })).version;
+  } finally {
+    client.close();
+  }
+}
+
+test("the socket is created with mode 0600 and removed when the agent closes", async (t) => {
+  const socketPath = join(tempDir(t), "agent.sock");
+  const agent = await serve(t, socketPath);
+  t.true(lstatSync(socketPath).isSocket());
+  t.is(statSync(socketPath).mode & 0o777, 0o600);
+  t.is(await answers(socketPath), "test");
+  await agent.close();
+  t.false(existsSync(socketPath));
+});
+
+test("a missing parent directory is created with mode 0700", async (t) => {
+  const dir = tempDir(t);
+  const socketPath = join(dir, "run", "unitsync", "agent.sock");
+  await serve(t, socketPath);
+  t.is(statSync(join(dir, "run")).mode & 0o777, 0o700);
+  t.is(statSync(join(dir, "run", "unitsync")).mode & 0o777, 0o700);
+  t.is(statSync(socketPath).mode & 0o777, 0o600);
+  t.is(await answers(socketPath), "test");
+});
+
+test("a second agent on a live socket refuses, naming the path; the first keeps serving", async (t) => {
+  const socketPath = join(tempDir(t), "agent.sock");
+  await serve(t, socketPath);
+  const error = await t.throwsAsync(startAgent({ socketPath, version: "second" }));
+  t.is(error.message, `an agent is already serving on ${socketPath}; stop it or choose another --socket`);
+  t.true(lstatSync(socketPath).isSocket());
+  t.is(await answers(socketPath), "test");
+});
+
+test("a stale socket file left by a killed process is replaced", async (t) => {
+  const socketPath = join(tempDir(t), "agent.sock");
+  // A process that listens on the path and dies without cleaning up leaves a socket nobody answers on.
+  const holder = spawnProcess(process.execPath, [
+    "-e",
+    "require('node:net').createServer().listen(process.argv[1], () => console.log('listening'))",
+    socketPath,
+  ]);
+  await eventually(() => holder.stdout().includes("listening"), "the holder to listen");
+  holder.child.kill("SIGKILL");
+  await holder.done;
+  t.true(lstatSync(socketPath).isSocket(), "the killed process left its socket file");
+
+  await serve(t, socketPath);
+  t.is(await answers(socketPath), "test");
+  t.is(statSync(socketPath).mode & 0o777, 0o600);
+});
+
+test("a regular file at the socket path is refused and left in place", async (t) => {
+  const socketPath = join(tempDir(t), "agent.sock");
+  writeFileSync(socketPath, "precious data");
+  const error = await t.throwsAsync(startAgent({ socketPath, version: "test" }));
+  t.is(error.message, `${socketPath} is a file that is not a socket; unitsync never replaces it: remove it or choose another --socket`);
+  t.is(readFileSync(socketPath, "utf8"), "precious data");
+});
+
+test("a symbolic link at the socket path is refused and left in place", async (t) => {
+  const dir = tempDir(t);
+  const target = join(dir, "target");
+  writeFileSync(target, "precious data");
+  const socketPath = join(dir, "agent.sock");
+  symlinkSync(target, socketPath);
+  const error = await t.throwsAsync(startAgent({ socketPath, version: "test" }));
+  t.is(error.message, `${socketPath} is a symbolic link; unitsync never replaces it: remove it or choose another --socket`);
+  t.true(lstatSync(socketPath).isSymbolicLink());
+  t.is(readlinkSync(socketPath), target);
+  t.is(readFileSync(target, "utf8"), "precious data");
+});
+
+test("a directory at the socket path is refused", async (t) => {
+  const socketPath = join(tempDir(t), "agent.sock");
+  mkdirSync(socketPath);
+  const error = await t.throwsAsync(startAgent({ socketPath, version: "test" }));
+  t.regex(error.message, /is a directory; unitsync never replaces it/);
+  t.true(statSync(socketPath).isDirectory());
+});
+
+test("a socket path over 107 bytes is refused with a clear message and nothing is created", async (t) => {
+  const dir = tempDir(t);
+  const parent = join(dir, "sub");
+  const socketPath = join(parent, "s".repeat(108 - parent.length - 1));
+  t.is(Buffer.byteLength(socketPath), 108);
+  const error = await t.throwsAsync(startAgent({ socketPath, version: "test" }));
+  t.is(
+    error.message,
+    "socket path is 108 bytes, over the 107-byte limit of Unix sockets; choose a shorter --socket or UNITSYNC_SOCKET",
+  );
+  t.false(existsSync(parent), "no directory was created for a path that cannot be used");
+});
+
+test("a socket path of exactly 107 bytes works", async (t) => {
+  const dir = tempDir(t);
+  const socketPath = join(dir, "s".repeat(107 - dir.length - 1));
+  t.is(Buffer.byteLength(socketPath), 107);
+  await serve(t, socketPath);
+  t.is(await answers(socketPath), "test");
+});

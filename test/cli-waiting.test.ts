@@ -1,0 +1,81 @@
+// Waiting output of `start` and `run`: the unmet dependencies, and a notice naming one nobody registered.
+import test from "ava";
+import { withAgent } from "./helpers/agent.js";
+import { cli, spawnCli } from "./helpers/cli.js";
+import { outputMatches } from "./helpers/ops.js";
+
+const NOTICE = { UNITSYNC_NOTICE_AFTER: "200ms" };
+
+test("start waiting on a mistyped dependency says it is not registered and suggests the registered name", async (t) => {
+  const { socketPath } = await withAgent(t);
+  const s = ["--socket", socketPath];
+  t.is((await cli(["want", "x", "gti-clone", "env-setup", ...s])).code, 0);
+  t.is((await cli(["want", "git-clone", "network", ...s])).code, 0);
+  t.is((await cli(["want", "env-setup", "network", ...s])).code, 0);
+  const start = spawnCli(["start", "x"], { UNITSYNC_SOCKET: socketPath, ...NOTICE });
+  t.teardown(() => start.child.kill("SIGKILL"));
+  await outputMatches(start, /which no unit has registered.*\n/);
+  start.child.kill("SIGTERM");
+  await start.done;
+
+  const lines = start.stdout().split("\n");
+  t.is(lines[0], 'Unit "x" is waiting for dependencies to be satisfied: [gti-clone, env-setup]');
+  t.is(lines[1], 'Unit "x" is waiting for "gti-clone", which no unit has registered (did you mean "git-clone"?)');
+  t.false(start.stdout().includes('"env-setup", which'), "a registered dependency is not reported as missing");
+});
+
+test("the notice has no suggestion when no registered name is close", async (t) => {
+  const { socketPath } = await withAgent(t);
+  const s = ["--socket", socketPath];
+  t.is((await cli(["want", "x", "database", ...s])).code, 0);
+  t.is((await cli(["want", "git-clone", "network", ...s])).code, 0);
+  const start = spawnCli(["start", "x"], { UNITSYNC_SOCKET: socketPath, ...NOTICE });
+  t.teardown(() => start.child.kill("SIGKILL"));
+  await outputMatches(start, /which no unit has registered.*\n/);
+  start.child.kill("SIGTERM");
+  await start.done;
+  t.regex(start.stdout(), /^Unit "x" is waiting for "database", which no unit has registered$/m);
+});
+
+test("run prints the waiting output and the notice on stderr, leaving stdout to the command", async (t) => {
+  const { socketPath } = await withAgent(t);
+  t.is((await cli(["want", "git-clone", "network", "--socket", socketPath])).code, 0);
+  const run = spawnCli(["run", "ide", "--after", "gti-clone", "--", "echo", "ran"], { UNITSYNC_SOCKET: socketPath, ...NOTICE });
+  t.teardown(() => run.child.kill("SIGKILL"));
+  await outputMatches(run, /which no unit has registered.*\n/, "stderr");
+  run.child.kill("SIGTERM");
+  await run.done;
+  t.is(run.stdout(), "", "the command did not run");
+  t.regex(run.stderr(), /^Unit "ide" is waiting for dependencies to be satisfied: \[gti-clone\]$/m);
+  t.regex(run.stderr(), /^Unit "ide" is waiting for "gti-clone", which no unit has registered \(did you mean "git-clone"\?\)$/m);
+});
+
+test("start prints each dependency as it is satisfied, then how long it waited", async (t) => {
+  const { socketPath } = await withAgent(t);
+  const s = ["--socket", socketPath];
+  t.is((await cli(["want", "ide", "git-clone", "env-setup", ...s])).code, 0);
+  const start = spawnCli(["start", "ide"], { UNITSYNC_SOCKET: socketPath });
+  t.teardown(() => start.child.kill("SIGKILL"));
+  await outputMatches(start, /waiting for dependencies/);
+  for (const dep of ["git-clone", "env-setup"]) {
+    t.is((await cli(["start", dep, ...s])).code, 0);
+    t.is((await cli(["complete", dep, ...s])).code, 0);
+  }
+  const result = await start.done;
+  t.is(result.code, 0, result.stderr);
+  const lines = result.stdout.trimEnd().split("\n");
+  t.deepEqual(lines.slice(0, 3), [
+    'Unit "ide" is waiting for dependencies to be satisfied: [git-clone, env-setup]',
+    'Dependency "git-clone" completed; still waiting for [env-setup]',
+    'Dependency "env-setup" completed',
+  ]);
+  t.regex(lines[3]!, /^Unit "ide" finished waiting for dependencies: \[git-clone, env-setup\] \(\d+(\.\d+)?m?s\)$/);
+  t.is(lines.length, 4);
+});
+
+test("UNITSYNC_NOTICE_AFTER that is not a duration is a usage error", async (t) => {
+  const { socketPath } = await withAgent(t);
+  const result = await cli(["start", "x", "--socket", socketPath], { UNITSYNC_NOTICE_AFTER: "soon" });
+  t.is(result.code, 2);
+  t.regex(result.stderr, /UNITSYNC_NOTICE_AFTER: invalid duration "soon"/);
+});

@@ -1,0 +1,105 @@
+// Core: the event log — contiguous sequence numbers, a bounded ring that drops the oldest, and subscribers.
+import test from "ava";
+import { EventLog } from "../src/core/event-log.js";
+import { Registry } from "../src/core/registry.js";
+import { begin, fakeClock, flush } from "./helpers/core.js";
+
+const never = () => new AbortController().signal;
+
+const event = (unit: string) =>
+  ({ time: 0, unit, kind: "status-changed", from: "pending", to: "started", reason: "", dependsOn: [] }) as const;
+
+test("the ring keeps the newest events, oldest first, and counts what it dropped", (t) => {
+  const log = new EventLog(3);
+  t.deepEqual(log.all(), []);
+  t.is(log.lastSeq, 0);
+  t.is(log.append(event("u1")).seq, 1);
+  log.append(event("u2"));
+  t.deepEqual(log.all().map((e) => e.seq), [1, 2]);
+  t.is(log.dropped, 0);
+  for (let i = 3; i <= 8; i++) log.append(event(`u${i}`));
+  t.deepEqual(log.all().map((e) => [e.seq, e.unit]), [
+    [6, "u6"],
+    [7, "u7"],
+    [8, "u8"],
+  ]);
+  t.is(log.lastSeq, 8);
+  t.is(log.dropped, 5);
+  t.is(log.size, 3);
+});
+
+test("the ring stays ordered through many wraps", (t) => {
+  const log = new EventLog(7);
+  for (let n = 1; n <= 100; n++) {
+    log.append(event(`u${n}`));
+    const seqs = log.all().map((e) => e.seq);
+    const expected = Array.from({ length: Math.min(n, 7) }, (_, i) => n - Math.min(n, 7) + 1 + i);
+    t.deepEqual(seqs, expected, `after ${n} appends`);
+  }
+  t.is(log.dropped, 93);
+});
+
+test("registry events: every transition, in order, with contiguous seq, time, from, to and reason", async (t) => {
+  const clock = fakeClock(1_000);
+  const registry = new Registry({ clock });
+  registry.want("b", ["a"]);
+  clock.advance(1);
+  await registry.start("a", never());
+  clock.advance(1);
+  const wait = begin(registry, "b");
+  clock.advance(1);
+  registry.complete("a");
+  await wait.promise;
+  clock.advance(1);
+  registry.fail("b", "disk full");
+  const events = registry.events();
+  t.deepEqual(events.map((e) => e.seq), Array.from({ length: events.length }, (_, i) => i + 1));
+  t.is(registry.lastSeq, events.length);
+  t.deepEqual(
+    events.map((e) => [e.time, e.unit, e.kind, e.from, e.to, e.reason, e.dependsOn.join(" ")]),
+    [
+      [1000, "b", "status-changed", "not registered", "pending", "", ""],
+      [1000, "b", "dependencies-declared", "pending", "pending", "", "a"],
+      [1001, "a", "status-changed", "not registered", "pending", "", ""],
+      [1001, "a", "status-changed", "pending", "started", "", ""],
+      [1002, "b", "wait-began", "pending", "pending", "", "a"],
+      [1003, "a", "status-changed", "started", "completed", "", ""],
+      [1003, "b", "status-changed", "pending", "started", "", ""],
+      [1004, "b", "status-changed", "started", "failed", "disk full", ""],
+    ],
+  );
+});
+
+test("a registry with a small event limit drops the oldest events and counts them", async (t) => {
+  const registry = new Registry({ limits: { events: 4 } });
+  for (let i = 0; i < 5; i++) {
+    await registry.start(`u${i}`, never()); // 2 events each
+    registry.complete(`u${i}`); // 1 event each
+  }
+  t.is(registry.lastSeq, 15);
+  const events = registry.events();
+  t.deepEqual(events.map((e) => e.seq), [12, 13, 14, 15]);
+  t.deepEqual(events.map((e) => e.unit), ["u3", "u4", "u4", "u4"]);
+  t.like(registry.counts(), { events: 4, droppedEvents: 11 });
+  // Dropped events are only history: the units themselves are all still there.
+  t.is(registry.list().length, 5);
+});
+
+test("subscribers get every event after their snapshot, in seq order, until they unsubscribe", async (t) => {
+  const registry = new Registry();
+  registry.want("b", ["a"]);
+  const seen: number[] = [];
+  const { snapshot, lastSeq, unsubscribe } = registry.subscribe((e) => seen.push(e.seq));
+  t.deepEqual(snapshot.map((u) => u.name), ["b"]);
+  t.is(lastSeq, 2);
+  t.is(registry.listenerCount, 1);
+  await registry.start("a", never());
+  registry.complete("a");
+  await flush();
+  t.deepEqual(seen, [3, 4, 5]);
+  unsubscribe();
+  t.is(registry.listenerCount, 0);
+  registry.fail("b", "no");
+  t.deepEqual(seen, [3, 4, 5]);
+  t.is(registry.lastSeq, 6);
+});

@@ -1,0 +1,199 @@
+// End to end in bash: every script in examples/ runs in parallel against a real agent process, ordered by the
+// agent (checked from its timeline); and coder's documented scripts work with `coder exp sync` swapped for `unitsync`.
+import test from "ava";
+import { accessSync, constants, existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
+import type { UnitSyncClient } from "../src/client/client.js";
+import { UnitStatus } from "../gen/unitsync/v1/unitsync_pb.js";
+import { tempDir } from "./helpers/agent.js";
+import { type AgentProcess, ms, withAgentProcess } from "./helpers/agent-process.js";
+import { BIN, ROOT, spawnProcess } from "./helpers/cli.js";
+import type { ExecutionContext } from "ava";
+
+const EXAMPLES = join(ROOT, "examples");
+
+/** What each example declares; the test checks the agent saw exactly this graph. */
+const GRAPH: Record<string, string[]> = {
+  "git-clone": [],
+  "env-setup": [],
+  ide: ["env-setup", "git-clone"],
+  "deps-install": ["git-clone"],
+  "lint-config": ["git-clone"],
+  "app-build": ["deps-install", "lint-config"],
+  dotfiles: ["env-setup"],
+  "db-migrate": ["env-setup"],
+};
+
+/** Environment of a start-up script: `unitsync` on PATH (a symlink to the installed command) and the socket. */
+function scriptEnv(t: ExecutionContext, agent: AgentProcess): Record<string, string> {
+  const bin = tempDir(t);
+  symlinkSync(BIN, join(bin, "unitsync"));
+  return {
+    PATH: [bin, dirname(process.execPath), process.env.PATH ?? ""].join(delimiter),
+    UNITSYNC_SOCKET: agent.socketPath,
+  };
+}
+
+async function unitWaiting(client: UnitSyncClient, unit: string): Promise<void> {
+  const until = Date.now() + 15_000;
+  while (!(await client.getUnit({ unit })).unit?.waiting) {
+    if (Date.now() > until) throw new Error(`${unit} never started waiting`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test("every example is an executable bash script with strict mode that uses unitsync from PATH", (t) => {
+  const scripts = readdirSync(EXAMPLES).filter((f) => f.endsWith(".sh"));
+  t.deepEqual(scripts.map((s) => s.replace(/\.sh$/, "")).sort(), Object.keys(GRAPH).sort());
+  const readme = readFileSync(join(EXAMPLES, "README.md"), "utf8");
+  for (const script of scripts) {
+    const path = join(EXAMPLES, script);
+    t.notThrows(() => accessSync(path, constants.X_OK), `${script} is executable`);
+    const text = readFileSync(path, "utf8");
+    t.true(text.startsWith("#!/usr/bin/env bash\n"), script);
+    t.regex(text, /^set -euo pipefail$/m, script);
+    t.regex(text, /^unitsync (start|want|run) /m, script);
+    t.notRegex(text, /--socket|\.sock\b|bin\/unitsync/, `${script} takes the socket from UNITSYNC_SOCKET`);
+    t.true(readme.includes(`\`${script}\``), `README explains ${script}`);
+  }
+  t.regex(readFileSync(join(EXAMPLES, "dotfiles.sh"), "utf8"), /^trap 'unitsync complete dotfiles' EXIT$/m);
+  const appBuild = readFileSync(join(EXAMPLES, "app-build.sh"), "utf8");
+  t.regex(appBuild, /^DEPENDENCIES="[^"]+,[^"]+"$/m);
+  t.regex(appBuild, /IFS=',' read -ra DEPS/);
+  t.regex(appBuild, /unitsync want "\$UNIT_NAME" "\$dep"/);
+});
+
+test("all examples run in parallel; every unit starts only after each of its dependencies finished", async (t) => {
+  const agent = await withAgentProcess(t);
+  const cwd = tempDir(t);
+  // Not created yet: the scripts create it.
+  const workspace = join(cwd, "workspace");
+  const env = { ...scriptEnv(t, agent), WORKSPACE: workspace };
+  const scripts = Object.keys(GRAPH).map((unit) => ({ unit, run: spawnProcess(join(EXAMPLES, `${unit}.sh`), [], env, cwd) }));
+  const results = await Promise.all(scripts.map(async ({ unit, run }) => ({ unit, ...(await run.done) })));
+
+  for (const { unit, code, stdout, stderr } of results) {
+    t.is(code, 0, `${unit}.sh: ${stderr}`);
+    t.regex(stdout, new RegExp(`^${unit}: `, "m"), `${unit}.sh echoes progress`);
+  }
+
+  const { entries } = await agent.client.getTimeline({});
+  const byName = new Map(entries.map((e) => [e.unit, e]));
+  t.deepEqual([...byName.keys()].sort(), Object.keys(GRAPH).sort());
+  let waited = 0;
+  for (const [unit, dependencies] of Object.entries(GRAPH)) {
+    const entry = byName.get(unit)!;
+    t.is(entry.status, UnitStatus.COMPLETED, unit);
+    const declared = (await agent.client.getUnit({ unit })).unit!.dependencies.map((d) => d.dependsOn).sort();
+    t.deepEqual(declared, dependencies, `${unit} declares its dependencies`);
+    const started = ms(entry.startedAt, `${unit} started`);
+    t.true(started <= ms(entry.finishedAt, `${unit} finished`), unit);
+    for (const dependency of dependencies) {
+      const finished = ms(byName.get(dependency)!.finishedAt, `${dependency} finished`);
+      t.true(started >= finished, `${unit} started at ${started}, before ${dependency} finished at ${finished}`);
+      if (ms(entry.startRequestedAt, `${unit} requested`) < finished) waited++;
+    }
+  }
+  // The scripts really overlapped: some unit asked to start before its dependency was done, and was held.
+  t.true(waited > 0, "no unit ever had to wait; the scripts did not run in parallel");
+
+  // The work itself happened in dependency order.
+  t.is(readFileSync(join(workspace, "dist/app.js"), "utf8"), 'export const main = () => "hello";\n');
+  t.true(existsSync(join(workspace, "repo/node_modules/left-pad/index.js")));
+  t.true(existsSync(join(workspace, "ide.ready")));
+  t.true(existsSync(join(workspace, "home/.bashrc")));
+});
+
+// Verbatim from coder's "startup-coordination/usage" documentation, "Single Dependency".
+const CODER_SINGLE_DEPENDENCY = `#!/bin/bash
+UNIT_NAME="my-setup"
+
+# Declare dependency on git-clone
+coder exp sync want "$UNIT_NAME" "git-clone"
+
+# Wait for dependencies and mark as started
+coder exp sync start "$UNIT_NAME"
+
+# Do your work here
+echo "Running after git-clone completes"
+
+# Signal completion
+coder exp sync complete "$UNIT_NAME"
+`;
+
+// Verbatim from the same page, "Multiple Dependencies".
+const CODER_MULTIPLE_DEPENDENCIES = `#!/bin/bash
+UNIT_NAME="my-app"
+DEPENDENCIES="git-clone,env-setup,database-migration"
+
+# Declare all dependencies
+if [ -n "$DEPENDENCIES" ]; then
+  IFS=',' read -ra DEPS <<< "$DEPENDENCIES"
+  for dep in "\${DEPS[@]}"; do
+    dep=$(echo "$dep" | xargs)  # Trim whitespace
+    if [ -n "$dep" ]; then
+      coder exp sync want "$UNIT_NAME" "$dep"
+    fi
+  done
+fi
+
+# Wait for all dependencies
+coder exp sync start "$UNIT_NAME"
+
+# Your work here
+echo "All dependencies satisfied, starting application"
+
+# Signal completion
+coder exp sync complete "$UNIT_NAME"
+`;
+
+function asUnitsync(t: ExecutionContext, script: string): string {
+  const path = join(tempDir(t), "script.sh");
+  writeFileSync(path, script.replaceAll("coder exp sync", "unitsync"));
+  return path;
+}
+
+test("coder's single-dependency script works with the command swapped, released by another process", async (t) => {
+  const agent = await withAgentProcess(t);
+  const script = spawnProcess("bash", [asUnitsync(t, CODER_SINGLE_DEPENDENCY)], scriptEnv(t, agent));
+  await unitWaiting(agent.client, "my-setup");
+  t.is(script.child.exitCode, null);
+  for (const argv of [["start", "git-clone"], ["complete", "git-clone"]]) {
+    const result = await agent.run(argv);
+    t.is(result.code, 0, result.stderr);
+  }
+  const { code, stdout, stderr } = await script.done;
+  t.is(code, 0, stderr);
+  t.is(stderr, "");
+  const lines = stdout.trimEnd().split("\n");
+  t.is(lines[0], 'Unit "my-setup" declared dependencies: [git-clone]');
+  t.is(lines[1], 'Unit "my-setup" is waiting for dependencies to be satisfied: [git-clone]');
+  const finished = lines.findIndex((l) => l.startsWith('Unit "my-setup" finished waiting for dependencies: [git-clone]'));
+  t.true(finished > 1, stdout);
+  t.is(lines[finished + 1], "Running after git-clone completes");
+  t.is(lines.at(-1), "Success");
+  t.regex((await agent.run(["status", "my-setup"])).stdout, /^Status: completed$/m);
+});
+
+test("coder's comma-separated multiple-dependency script works with the command swapped", async (t) => {
+  const agent = await withAgentProcess(t);
+  const script = spawnProcess("bash", [asUnitsync(t, CODER_MULTIPLE_DEPENDENCIES)], scriptEnv(t, agent));
+  await unitWaiting(agent.client, "my-app");
+  for (const unit of ["database-migration", "env-setup", "git-clone"]) {
+    t.is(script.child.exitCode, null, `my-app ran before ${unit} completed`);
+    t.is((await agent.run(["start", unit])).code, 0);
+    t.is((await agent.run(["complete", unit])).code, 0);
+  }
+  const { code, stdout, stderr } = await script.done;
+  t.is(code, 0, stderr);
+  for (const dep of ["git-clone", "env-setup", "database-migration"]) {
+    t.true(stdout.includes(`Unit "my-app" declared dependencies: [${dep}]\n`), stdout);
+  }
+  t.regex(stdout, /^Unit "my-app" finished waiting for dependencies: \[git-clone, env-setup, database-migration\].*\nAll dependencies satisfied, starting application\nSuccess\n$/m);
+  const status = JSON.parse((await agent.run(["status", "my-app", "-o", "json"])).stdout);
+  t.is(status.status, "completed");
+  t.deepEqual(
+    status.dependencies.map((d: { depends_on: string }) => d.depends_on),
+    ["git-clone", "env-setup", "database-migration"],
+  );
+});

@@ -1,0 +1,94 @@
+// Socket path resolution (--socket > UNITSYNC_SOCKET > $XDG_RUNTIME_DIR > /tmp/unitsync-<uid>.sock) and the path-length limit.
+import test from "ava";
+import { userInfo } from "node:os";
+import { join } from "node:path";
+import { startAgent } from "../src/agent/server.js";
+import { MAX_SOCKET_PATH_BYTES, resolveSocketPath, socketPathProblem, socketTarget } from "../src/rpc/socket-path.js";
+import { tempDir } from "./helpers/agent.js";
+import { cli } from "./helpers/cli.js";
+
+const uid = userInfo().uid;
+
+test("the --socket flag wins over every environment variable", (t) => {
+  t.is(resolveSocketPath("/run/flag.sock", { UNITSYNC_SOCKET: "/run/env.sock", XDG_RUNTIME_DIR: "/run/user/1" }), "/run/flag.sock");
+});
+
+test("UNITSYNC_SOCKET comes next, before XDG_RUNTIME_DIR", (t) => {
+  t.is(resolveSocketPath(undefined, { UNITSYNC_SOCKET: "/run/env.sock", XDG_RUNTIME_DIR: "/run/user/1" }), "/run/env.sock");
+});
+
+test("then $XDG_RUNTIME_DIR/unitsync.sock", (t) => {
+  t.is(resolveSocketPath(undefined, { XDG_RUNTIME_DIR: "/run/user/1000" }), "/run/user/1000/unitsync.sock");
+});
+
+test("else /tmp/unitsync-<uid>.sock", (t) => {
+  t.is(resolveSocketPath(undefined, {}), `/tmp/unitsync-${uid}.sock`);
+});
+
+test("empty settings count as unset", (t) => {
+  t.is(resolveSocketPath("", { UNITSYNC_SOCKET: "", XDG_RUNTIME_DIR: "" }), `/tmp/unitsync-${uid}.sock`);
+});
+
+test("relative paths are made absolute against the working directory", (t) => {
+  t.is(resolveSocketPath("a.sock", {}), join(process.cwd(), "a.sock"));
+  t.is(resolveSocketPath(undefined, { UNITSYNC_SOCKET: "run/b.sock" }), join(process.cwd(), "run/b.sock"));
+});
+
+test("the gRPC target has three slashes", (t) => {
+  t.is(socketTarget("/tmp/x.sock"), "unix:///tmp/x.sock");
+});
+
+test("paths up to 107 bytes are fine; longer ones are a clear problem counted in bytes, not characters", (t) => {
+  t.is(MAX_SOCKET_PATH_BYTES, 107);
+  const fits = "/tmp/" + "a".repeat(107 - 5);
+  t.is(Buffer.byteLength(fits), 107);
+  t.is(socketPathProblem(fits), undefined);
+  t.regex(socketPathProblem(fits + "a")!, /socket path is 108 bytes, over the 107-byte limit/);
+  // 60 two-byte characters: 65 characters, 125 bytes.
+  const wide = "/tmp/" + "é".repeat(60);
+  t.true(wide.length <= 107);
+  t.regex(socketPathProblem(wide)!, /125 bytes/);
+});
+
+test("the CLI resolves the socket the same way: flag, UNITSYNC_SOCKET, then $XDG_RUNTIME_DIR", async (t) => {
+  const dir = tempDir(t);
+  const xdgSocket = join(dir, "unitsync.sock");
+  const agent = await startAgent({ socketPath: xdgSocket, version: "xdg", log: () => {} });
+  t.teardown(() => agent.close());
+  const missing = join(dir, "missing.sock");
+
+  const viaXdg = await cli(["ping", "-o", "json"], { XDG_RUNTIME_DIR: dir });
+  t.is(viaXdg.code, 0, viaXdg.stderr);
+  t.is(JSON.parse(viaXdg.stdout).socket, xdgSocket);
+
+  const viaEnv = await cli(["ping", "-o", "json"], { XDG_RUNTIME_DIR: join(dir, "nowhere"), UNITSYNC_SOCKET: xdgSocket });
+  t.is(viaEnv.code, 0, viaEnv.stderr);
+
+  // UNITSYNC_SOCKET is preferred over a live XDG socket...
+  const envWins = await cli(["ping"], { XDG_RUNTIME_DIR: dir, UNITSYNC_SOCKET: missing });
+  t.is(envWins.code, 3);
+  t.true(envWins.stderr.includes(missing), envWins.stderr);
+
+  // ...and the flag over both.
+  const flagWins = await cli(["ping", "--socket", missing], { XDG_RUNTIME_DIR: dir, UNITSYNC_SOCKET: xdgSocket });
+  t.is(flagWins.code, 3);
+  t.true(flagWins.stderr.includes(missing), flagWins.stderr);
+  const flagReaches = await cli(["ping", "--socket", xdgSocket], { UNITSYNC_SOCKET: missing });
+  t.is(flagReaches.code, 0, flagReaches.stderr);
+});
+
+test("an over-long socket path is a usage error (exit 2) in one line, from the flag or the environment", async (t) => {
+  const long = "/tmp/" + "s".repeat(110) + ".sock";
+  for (const [argv, env] of [
+    [["ping", "--socket", long], {}],
+    [["ping", "--socket-path", long], {}],
+    [["list"], { UNITSYNC_SOCKET: long }],
+    [["start", "x"], { XDG_RUNTIME_DIR: "/tmp/" + "d".repeat(100) }],
+    [["agent", "--socket", long], {}],
+  ] as const) {
+    const result = await cli([...argv], env);
+    t.is(result.code, 2, `${argv.join(" ")}: ${result.stderr}`);
+    t.is(result.stdout, "");
+    t.regex(result.stderr, /^unitsync: socket path is \d+ bytes, over the 107-byte limit of Unix sockets; choose a shorter --socket or UNITSYNC_SOCKET\n$/);
+  }
+});
