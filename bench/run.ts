@@ -37,9 +37,12 @@ function rssMb(pid: number): number {
 }
 
 /** Starts `unitsync agent` as its own process; resolves once Ping answers. */
-async function agentProcess(socket: string): Promise<{ child: ChildProcess; client: UnitSyncClient; startMs: number }> {
+async function agentProcess(socket: string, flags: string[] = []): Promise<{ child: ChildProcess; client: UnitSyncClient; startMs: number }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, "agent", "--socket", socket], { env, stdio: "ignore" });
+  // BENCH_PROFILE=DIR writes a CPU profile of every agent process there (where the time goes).
+  const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  if (process.env.BENCH_AGENT_NODE_FLAGS) profile.push(...process.env.BENCH_AGENT_NODE_FLAGS.split(" "));
+  const child = spawn(process.execPath, [...profile, BIN, "agent", "--socket", socket, ...flags], { env, stdio: "ignore" });
   for (;;) {
     const client = connect(socket);
     try {
@@ -215,7 +218,8 @@ function edgeCost(): void {
 async function waiters(): Promise<void> {
   const count = QUICK ? 2_000 : 10_000;
   const socket = join(work, "waiters.sock");
-  const { child, client } = await agentProcess(socket);
+  // 10,000 waiting units plus their gate exceed the default unit limit of 10,000.
+  const { child, client } = await agentProcess(socket, ["--max-units", "20000"]);
   const channels = Array.from({ length: 10 }, () => connect(socket));
   await client.want({ unit: "gate-holder", dependsOn: ["gate"] });
   let waiting = 0;
@@ -224,6 +228,8 @@ async function waiters(): Promise<void> {
   const done = new Promise<void>((resolve) => (allStarted = resolve));
   for (let i = 0; i < count; i++) await channels[i % 10]!.want({ unit: `w${i}`, dependsOn: ["gate"] });
   for (let i = 0; i < count; i++) {
+    // Opening thousands of streams in one tick stalls grpc-js; let the loop turn every 100.
+    if (i % 100 === 0) await sleep(5);
     void (async () => {
       for await (const { event } of channels[i % 10]!.start({ unit: `w${i}` })) {
         if (event.case === "waiting") waiting++;
@@ -280,15 +286,23 @@ const TARGETS: Record<string, [string, number]> = {
 
 async function main(): Promise<void> {
   process.stderr.write(`unitsync bench (NODE_EXTRA_CA_CERTS unset; ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}${QUICK ? ", quick" : ""})\n`);
-  await wake();
-  await cli();
-  record("chain10_s", await chain(10, false), 3);
-  record("chain50_s", await chain(50, false), 3);
-  record("poll_chain10_s", await chain(10, true), 3);
-  await declare();
-  edgeCost();
-  await waiters();
-  await agentStartup();
+  // `node dist/bench/run.js waiters cli` runs only those sections (and writes no results file).
+  const only = new Set(process.argv.slice(2));
+  const sections: [string, () => Promise<void> | void][] = [
+    ["wake", wake],
+    ["cli", cli],
+    ["chain", async () => {
+      record("chain10_s", await chain(10, false), 3);
+      record("chain50_s", await chain(50, false), 3);
+      record("poll_chain10_s", await chain(10, true), 3);
+    }],
+    ["declare", declare],
+    ["edges", edgeCost],
+    ["waiters", waiters],
+    ["agent", agentStartup],
+  ];
+  for (const [name, run] of sections) if (only.size === 0 || only.has(name)) await run();
+  if (only.size > 0) return;
   results.edge_ratio_50k_to_1k = Number(((results.edge_us_at_50k as number) / (results.edge_us_at_1k as number)).toFixed(2));
   results.machine = `${cpus()[0]?.model ?? "unknown cpu"}, ${cpus().length} cores, node ${process.version}`;
   results.node_extra_ca_certs = "unset";

@@ -102,6 +102,8 @@ export class Registry {
   private readonly log: EventLog;
   private readonly listeners = new Set<EventListener>();
   private waiterCount = 0;
+  /** Units that failed; while 0, no unit can be blocked. */
+  private failedCount = 0;
 
   constructor(
     options: { limits?: Partial<Limits>; clock?: Clock } = {},
@@ -331,6 +333,7 @@ export class Registry {
     record.changedAt = now;
     if (to === "started") record.startedAt = now;
     if (to === "completed" || to === "failed") record.finishedAt = now;
+    if (to === "failed") this.failedCount++;
     this.emit(record.name, "status-changed", from, to, reason);
     // A unit that completes or fails while its own Start call waits can no longer start.
     record.waiter?.settle(new IllegalTransition(record.name, `unit "${record.name}" was marked ${to} while waiting to start`));
@@ -401,6 +404,8 @@ export class Registry {
    * nothing blocks it. Only pending units are searched: a unit that started was never blocked.
    */
   private blockedBy(unit: string, cache = new Map<string, BlockedView | null>()): BlockedView | undefined {
+    // Nothing can be blocked before something fails: the common case skips the search entirely.
+    if (this.failedCount === 0) return undefined;
     const cached = cache.get(unit);
     if (cached !== undefined) return cached ?? undefined;
     cache.set(unit, null); // no cycles exist, but mark before descending for diamonds
