@@ -114,9 +114,10 @@ async function cli(): Promise<void> {
 
 /**
  * N scripts launched at once, each waiting for the previous one: the time until all have
- * finished. `poll` replaces the pushed wait with a 1-second status poll, as coder exp sync does.
+ * finished. "poll" replaces the pushed wait with a 1-second status poll, as coder exp sync does;
+ * "run" does each script's want/start/complete in one `unitsync run`.
  */
-async function chain(n: number, poll: boolean): Promise<number> {
+async function chain(n: number, style: "coder" | "poll" | "run"): Promise<number> {
   const dir = mkdtempSync(join(work, "chain-"));
   const socket = join(dir, "a.sock");
   const { child, client } = await agentProcess(socket);
@@ -125,13 +126,18 @@ async function chain(n: number, poll: boolean): Promise<number> {
   chmodSync(shim, 0o755);
   const scripts = Array.from({ length: n }, (_, i) => {
     const path = join(dir, `s${i}.sh`);
+    const after = i === 0 ? "" : ` --after u${i - 1}`;
     const wait =
       i === 0
         ? "unitsync start u0"
-        : poll
+        : style === "poll"
           ? `unitsync want u${i} u${i - 1}\nuntil unitsync status u${i - 1} -o json | grep -q '"status": "completed"'; do sleep 1; done\nunitsync start u${i}`
           : `unitsync want u${i} u${i - 1}\nunitsync start u${i}`;
-    writeFileSync(path, `#!/bin/sh\nset -e\n${wait} >/dev/null\nunitsync complete u${i} >/dev/null\n`);
+    const body =
+      style === "run"
+        ? `unitsync run u${i}${after} -- true 2>/dev/null`
+        : `${wait} >/dev/null\nunitsync complete u${i} >/dev/null`;
+    writeFileSync(path, `#!/bin/sh\nset -e\n${body}\n`);
     chmodSync(path, 0o755);
     return path;
   });
@@ -292,9 +298,11 @@ async function main(): Promise<void> {
     ["wake", wake],
     ["cli", cli],
     ["chain", async () => {
-      record("chain10_s", await chain(10, false), 3);
-      record("chain50_s", await chain(50, false), 3);
-      record("poll_chain10_s", await chain(10, true), 3);
+      // The scripts use coder's verbs (want, start, complete); run_chain10_s uses one `run` each.
+      record("chain10_s", await chain(10, "coder"), 3);
+      record("chain50_s", await chain(50, "coder"), 3);
+      record("poll_chain10_s", await chain(10, "poll"), 3);
+      record("run_chain10_s", await chain(10, "run"), 3);
     }],
     ["declare", declare],
     ["edges", edgeCost],

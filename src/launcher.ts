@@ -2,7 +2,7 @@
 // compiling the bundle (Node 20 has no built-in compile cache). Any cache trouble falls back to a
 // plain compile: the cache only ever makes a call faster.
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir, userInfo } from "node:os";
 import { dirname, join } from "node:path";
@@ -28,12 +28,13 @@ function verbOf(argv: readonly string[]): string {
 export function launch(file: string): void {
   const source = readFileSync(file, "utf8");
   const stat = statSync(file);
-  // Keyed by the bundle (path, size, mtime) and the V8 that compiled it.
-  const key = createHash("sha256")
-    .update(`${file}\0${stat.size}\0${stat.mtimeMs}\0${process.version}\0${process.arch}`)
-    .digest("hex")
-    .slice(0, 24);
-  const cacheFile = join(cacheDirectory(process.env), `cli-${key}-${verbOf(process.argv)}.v8`);
+  // Named by the installation (the bundle's path) and its build (size, mtime, and the V8 that
+  // compiles it), so an upgrade or a rebuild starts a new cache and removes the old one.
+  const hash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
+  const installation = `cli-${hash(file)}-`;
+  const build = `${installation}${hash(`${stat.size}\0${stat.mtimeMs}\0${process.version}\0${process.arch}`)}-`;
+  const directory = cacheDirectory(process.env);
+  const cacheFile = join(directory, `${build}${verbOf(process.argv)}.v8`);
   let cachedData: Buffer | undefined;
   try {
     cachedData = readFileSync(cacheFile);
@@ -46,10 +47,13 @@ export function launch(file: string): void {
     // Written at exit, once the call has compiled the functions it used: they land in the cache too.
     process.once("exit", () => {
       try {
-        mkdirSync(dirname(cacheFile), { recursive: true, mode: 0o700 });
+        mkdirSync(directory, { recursive: true, mode: 0o700 });
         const temporary = `${cacheFile}.${process.pid}`;
         writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
         renameSync(temporary, cacheFile);
+        for (const name of readdirSync(directory)) {
+          if (name.startsWith(installation) && !name.startsWith(build)) rmSync(join(directory, name), { force: true });
+        }
       } catch {
         // a read-only home or a full disk only costs speed
       }

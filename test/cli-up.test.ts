@@ -5,6 +5,7 @@ import test, { type ExecutionContext } from "ava";
 import { connect } from "../src/client/client.js";
 import { eventually, tempDir, withAgent } from "./helpers/agent.js";
 import { type CliResult, cli, spawnCli } from "./helpers/cli.js";
+import { EXAMPLES, EXAMPLE_GRAPH } from "./helpers/examples.js";
 import { outputMatches, writeScript } from "./helpers/ops.js";
 
 /** Waits for `up` to end, failing clearly (instead of at the suite's timeout) if it does not within `limitMs`. */
@@ -35,6 +36,16 @@ function chainFolder(dir: string): string {
 /** The `unit status` transitions `up` printed on stderr, in the order the agent pushed them. */
 const transitions = (stderr: string) => [...stderr.matchAll(/^\+\S+\s+(\S+) (pending|started|completed|failed)\b/gm)].map((m) => `${m[1]} ${m[2]}`);
 
+/** The position of a transition ("a completed") in what `up` printed; fails the test when absent. */
+function positionIn(t: ExecutionContext, stderr: string): (what: string) => number {
+  const seen = transitions(stderr);
+  return (what) => {
+    const index = seen.indexOf(what);
+    t.not(index, -1, `${what} in ${seen.join(", ")}`);
+    return index;
+  };
+}
+
 test("up --dir runs every script in parallel in dependency order, with a log each, and exits 0", async (t) => {
   const dir = tempDir(t);
   const scripts = chainFolder(dir);
@@ -42,12 +53,7 @@ test("up --dir runs every script in parallel in dependency order, with a log eac
   const result = await ends(spawnUp(t, ["--dir", scripts, "--log-dir", logs, "--socket", join(dir, "up.sock")]).done);
   t.is(result.code, 0, result.stderr);
 
-  const seen = transitions(result.stderr);
-  const at = (what: string) => {
-    const index = seen.indexOf(what);
-    t.not(index, -1, `${what} in ${seen.join(", ")}`);
-    return index;
-  };
+  const at = positionIn(t, result.stderr);
   t.true(at("a completed") < at("b started"));
   t.true(at("b completed") < at("c started"));
   t.true(at("c started") < at("c completed"));
@@ -181,4 +187,16 @@ test("up --serve keeps the agent serving after the scripts until SIGTERM", async
   t.is(result.code, 0, result.stderr);
   t.false(existsSync(socket), "the agent removed its socket");
   t.is((await cli(["ping", "--socket", socket])).code, 3);
+});
+
+test("up --dir examples (the README's first command) exits 0 with every unit after its dependencies", async (t) => {
+  const dir = tempDir(t);
+  const result = await ends(spawnUp(t, ["--dir", EXAMPLES, "--log-dir", join(dir, "logs"), "--socket", join(dir, "up.sock")], { WORKSPACE: join(dir, "ws") }).done);
+  t.is(result.code, 0, result.stderr);
+  const at = positionIn(t, result.stderr);
+  for (const [unit, deps] of Object.entries(EXAMPLE_GRAPH)) {
+    for (const dep of deps) t.true(at(`${dep} completed`) < at(`${unit} started`), `${unit} started after ${dep} completed`);
+    t.regex(result.stdout, new RegExp(`^${unit}\\s+completed\\s+ok$`, "m"));
+  }
+  t.regex(result.stdout, /\nstart-up complete in \S+\n$/);
 });

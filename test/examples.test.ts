@@ -8,21 +8,10 @@ import { UnitStatus } from "../gen/unitsync/v1/unitsync_pb.js";
 import { tempDir } from "./helpers/agent.js";
 import { type AgentProcess, ms, withAgentProcess } from "./helpers/agent-process.js";
 import { BIN, ROOT, spawnProcess } from "./helpers/cli.js";
+import { EXAMPLES, EXAMPLE_GRAPH } from "./helpers/examples.js";
 import type { ExecutionContext } from "ava";
 
-const EXAMPLES = join(ROOT, "examples");
-
-/** What each example declares; the test checks the agent saw exactly this graph. */
-const GRAPH: Record<string, string[]> = {
-  "git-clone": [],
-  "env-setup": [],
-  ide: ["env-setup", "git-clone"],
-  "deps-install": ["git-clone"],
-  "lint-config": ["git-clone"],
-  "app-build": ["deps-install", "lint-config"],
-  dotfiles: ["env-setup"],
-  "db-migrate": ["env-setup"],
-};
+const GRAPH = EXAMPLE_GRAPH;
 
 /** Environment of a start-up script: `unitsync` on PATH (a symlink to the installed command) and the socket. */
 function scriptEnv(t: ExecutionContext, agent: AgentProcess): Record<string, string> {
