@@ -66,8 +66,9 @@ export async function agent(io: Io, options: AgentFlags): Promise<number> {
   };
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   const handlers = signals.map((signal) => [signal, () => stop(signal)] as const);
+  // The handlers stay until the process exits: a second signal arriving after the shutdown must
+  // not fall through to the default action and turn a clean exit into 143.
   for (const [signal, handler] of handlers) io.signals.on(signal, handler);
   await running.closed;
-  for (const [signal, handler] of handlers) io.signals.off(signal, handler);
   return ExitCode.ok;
 }

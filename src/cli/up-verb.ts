@@ -135,9 +135,12 @@ async function runScripts(io: Io, client: UnitSyncClient, files: string[], socke
     const running = scripts.filter((s) => !s.exit).map((s) => s.name);
     io.stderr.write(CLEAR_SCREEN + unitTable(units, Date.now(), color) + `\nrunning: ${running.join(", ") || "none"}\n`);
   };
+  let subscribed!: () => void;
+  const watchReady = new Promise<void>((resolve) => (subscribed = resolve));
   const watching = (async () => {
     try {
       for await (const { message } of client.watch({}, { signal: stopWatch.signal })) {
+        subscribed(); // the snapshot: every later change will be pushed
         if (message.case !== "event") continue;
         if (tty) redraw ??= setTimeout(() => draw().catch(() => {}), 50);
         else if (message.value.from !== message.value.to) {
@@ -148,8 +151,11 @@ async function runScripts(io: Io, client: UnitSyncClient, files: string[], socke
       }
     } catch {
       // cancelled at the end, or the agent went away (the scripts will say so)
+    } finally {
+      subscribed();
     }
   })();
+  await watchReady; // start the scripts only once no progress line can be missed
 
   await Promise.all(
     scripts.map(
