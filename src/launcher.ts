@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { homedir, userInfo } from "node:os";
+import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { Script } from "node:vm";
 
@@ -14,7 +14,7 @@ function cacheDirectory(env: NodeJS.ProcessEnv): string {
   try {
     return join(homedir(), ".cache", "unitsync");
   } catch {
-    return `/tmp/unitsync-cache-${userInfo().uid}`;
+    return `/tmp/unitsync-cache-${process.getuid?.() ?? 0}`; // no home: a uid with no passwd entry
   }
 }
 

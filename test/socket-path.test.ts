@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { startAgent } from "../src/agent/server.js";
 import { MAX_SOCKET_PATH_BYTES, resolveSocketPath, socketPathProblem, socketTarget } from "../src/rpc/socket-path.js";
 import { tempDir } from "./helpers/agent.js";
-import { cli } from "./helpers/cli.js";
+import { BIN, cli, spawnProcess } from "./helpers/cli.js";
 
 const uid = userInfo().uid;
 
@@ -32,6 +32,7 @@ test("empty settings count as unset", (t) => {
 test("relative paths are made absolute against the working directory", (t) => {
   t.is(resolveSocketPath("a.sock", {}), join(process.cwd(), "a.sock"));
   t.is(resolveSocketPath(undefined, { UNITSYNC_SOCKET: "run/b.sock" }), join(process.cwd(), "run/b.sock"));
+  t.is(resolveSocketPath(undefined, { XDG_RUNTIME_DIR: "xdg" }), join(process.cwd(), "xdg/unitsync.sock"));
 });
 
 test("the gRPC target has three slashes", (t) => {
@@ -91,4 +92,15 @@ test("an over-long socket path is a usage error (exit 2) in one line, from the f
     t.is(result.stdout, "");
     t.regex(result.stderr, /^unitsync: socket path is \d+ bytes, over the 107-byte limit of Unix sockets; choose a shorter --socket or UNITSYNC_SOCKET\n$/);
   }
+});
+
+test("a uid with no passwd entry (docker run --user 1234) still gets the default socket", async (t) => {
+  if (process.getuid?.() !== 0) return t.pass("needs root to switch to an unknown uid");
+  const result = await spawnProcess("setpriv", ["--reuid=54321", "--regid=54321", "--clear-groups", process.execPath, BIN, "ping"], {
+    HOME: "/nonexistent",
+    UNITSYNC_SOCKET: "",
+    XDG_RUNTIME_DIR: "",
+  }).done;
+  t.is(result.code, 3, result.stderr);
+  t.regex(result.stderr, /^unitsync: ping: no agent answers on \/tmp\/unitsync-54321\.sock;/);
 });

@@ -47,7 +47,7 @@ export function eventToProto(event: UnitEvent): Event {
   });
 }
 
-export const optionalTimestamp = (ms: number | undefined) => (ms === undefined ? undefined : timestampFromMs(ms));
+const optionalTimestamp = (ms: number | undefined) => (ms === undefined ? undefined : timestampFromMs(ms));
 
 export function timelineToProto(timeline: Timeline, events: UnitEvent[], droppedEvents: number): GetTimelineResponse {
   return create(GetTimelineResponseSchema, {

@@ -14,8 +14,7 @@ import {
   type WatchResponse,
   WatchResponseSchema,
 } from "../../gen/unitsync/v1/unitsync_pb.js";
-import { eventToProto, unitToProto } from "./convert.js";
-import { timelineToProto } from "./convert.js";
+import { eventToProto, timelineToProto, unitToProto } from "./convert.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -34,7 +33,6 @@ export interface AgentContext {
 }
 
 type Handlers = ServiceHandlers<typeof UnitSyncService>;
-
 
 function ownerOf(call: { metadata: grpc.Metadata }): string {
   const value = call.metadata.get(OWNER_KEY)[0];
@@ -177,20 +175,18 @@ export function createHandlers(ctx: AgentContext): Handlers {
 
     start: serverStream<Parameters<Handlers["start"]>[0]["request"], StartResponse>(ctx, async (request, signal, send, owner) => {
       const message = (event: StartResponse["event"]) => create(StartResponseSchema, { event });
-      const result = await registry.start(
-        request.unit,
-        signal,
-        {
-        onWaiting: (unmet, unregistered) =>
+      const progress = {
+        onWaiting: (unmet: string[], unregistered: string[]) =>
           send(message({ case: "waiting", value: { $typeName: "unitsync.v1.Waiting", unmet, unregistered } })),
-        onSatisfied: (name, status, unmet) =>
+        onSatisfied: (name: string, status: Parameters<typeof statusToProto>[0], unmet: string[]) =>
           send(
             message({
               case: "dependencySatisfied",
               value: { $typeName: "unitsync.v1.DependencySatisfied", name, status: statusToProto(status), unmet },
             }),
           ),
-      }, owner);
+      };
+      const result = await registry.start(request.unit, signal, progress, owner);
       send(
         message({
           case: "started",

@@ -77,6 +77,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     injector.injectConnection(socket);
   });
   await listenPrivately(listener, options.socketPath);
+  // An accept that fails (EMFILE, say) is logged; it must not crash the agent everyone waits on.
+  listener.on("error", (error) => log(`listener error: ${error.message}`));
   log(`serving on ${options.socketPath} (pid ${process.pid}, version ${options.version})`);
 
   let resolveClosed!: () => void;

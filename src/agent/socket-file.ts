@@ -49,9 +49,16 @@ export function listenPrivately(server: Server, path: string): Promise<void> {
     // listen() binds, creating the socket file, before it returns: the process-wide umask is
     // narrowed for exactly that, not until the callback, when other files may be created meanwhile.
     const previous = process.umask(0o177);
-    server.once("error", reject);
+    const failed = (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE" // another agent bound the path between our check and our bind
+          ? new SocketFileError(`an agent is already serving on ${path}; stop it or choose another --socket`)
+          : error,
+      );
+    server.once("error", failed);
     try {
       server.listen(path, () => {
+        server.off("error", failed);
         chmodSync(path, 0o600);
         resolve();
       });

@@ -1,10 +1,11 @@
-// `unitsync agent`: serve in the foreground until SIGINT/SIGTERM, then shut down and exit 0.
+// `unitsync agent`: serve in the foreground until SIGINT, SIGTERM or SIGHUP, then shut down and exit 0.
 import { ExitCode } from "../client/exit-codes.js";
 import { VERSION } from "../version.js";
-import type { Limits } from "../core/registry.js";
 import { SocketFileError } from "../agent/socket-file.js";
 import { type AgentOptions, startAgent } from "../agent/server.js";
 import { CommandError, type Io, printError } from "./io.js";
+
+type Limits = NonNullable<AgentOptions["limits"]>;
 import { type GlobalOptions, socketPathFor } from "./session.js";
 
 export interface AgentFlags extends GlobalOptions {

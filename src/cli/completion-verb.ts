@@ -2,6 +2,7 @@
 // CLI defines, so it never falls behind them. Unit names complete from the running agent.
 import type { CAC } from "cac";
 import { ExitCode } from "../client/exit-codes.js";
+import { CONDITION_NAMES } from "../rpc/enums.js";
 import { CommandError, type Io } from "./io.js";
 
 /** What a word completes to: unit names from the agent, files, directories, or a fixed list. */
@@ -34,7 +35,7 @@ function valueKind(flag: string, description: string): Kind {
   if (flag === "--socket" || flag === "--socket-path") return { files: true };
   if (flag === "--dir" || flag === "--log-dir") return { dirs: true };
   if (flag === "--after") return { units: true };
-  if (flag === "--on") return { words: ["completed", "started", "finished"] };
+  if (flag === "--on") return { words: [...CONDITION_NAMES] };
   return { none: true };
 }
 

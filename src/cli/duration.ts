@@ -24,7 +24,8 @@ export function parseDuration(text: string | number, flag: string): number {
 
 export function formatDuration(ms: number): string {
   if (ms < 1_000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1_000).toFixed(ms < 10_000 ? 2 : 1)}s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes}m${Math.round((ms % 60_000) / 1_000)}s`;
+  if (ms < 10_000) return `${(ms / 1_000).toFixed(2)}s`;
+  if (ms < 59_950) return `${(ms / 1_000).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1_000); // round once, then split: never "1m60s"
+  return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
 }

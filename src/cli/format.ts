@@ -24,8 +24,6 @@ export const json = (value: unknown): string => JSON.stringify(value, null, 2) +
 /** `[a, b]`, as coder exp sync prints dependency lists. */
 export const bracketList = (names: readonly string[]): string => `[${names.join(", ")}]`;
 
-export type OutputFormat = "table" | "json";
-
 export function outputFormat(value: unknown, allowed: readonly string[] = ["table", "json"]): string {
   const format = value === undefined ? allowed[0]! : String(value);
   if (!allowed.includes(format)) {

@@ -2,14 +2,12 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { SHORT_DEADLINE_MS, type UnitSyncClient, deadlineIn } from "../client/client.js";
 import { ExitCode } from "../client/exit-codes.js";
-import { conditionToProto, statusName } from "../rpc/enums.js";
-import { CONDITIONS, type Condition } from "../core/status.js";
+import { CONDITION_NAMES, conditionName, conditionToProto, statusName } from "../rpc/enums.js";
 import type { Unit } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { formatDuration } from "./duration.js";
 import { bracketList, json, outputFormat, table } from "./format.js";
 import { CommandError, type Io } from "./io.js";
 import { type GlobalOptions, withClient } from "./session.js";
-import { conditionName } from "../rpc/enums.js";
 
 const short = () => ({ deadline: deadlineIn(SHORT_DEADLINE_MS) });
 
@@ -44,10 +42,12 @@ export function ping(io: Io, options: GlobalOptions & { output?: string }): Prom
   });
 }
 
+type Condition = (typeof CONDITION_NAMES)[number];
+
 export function parseCondition(value: unknown): Condition {
   const condition = value === undefined ? "completed" : String(value);
-  if (!(CONDITIONS as readonly string[]).includes(condition)) {
-    throw new CommandError(`--on ${condition}: unknown condition; use ${CONDITIONS.join(", ")}`, ExitCode.usage);
+  if (!(CONDITION_NAMES as readonly string[]).includes(condition)) {
+    throw new CommandError(`--on ${condition}: unknown condition; use ${CONDITION_NAMES.join(", ")}`, ExitCode.usage);
   }
   return condition as Condition;
 }
@@ -83,12 +83,15 @@ export function fail(io: Io, unit: string, options: GlobalOptions & { reason?: s
 
 const statusOf = (unit: Unit) => statusName(unit.status);
 
+/** A unit as `list -o json` and `watch -o json` show it, with coder exp sync's field names. */
+export const unitJson = (u: Unit) => ({ unit_name: u.name, status: statusOf(u), is_ready: u.ready });
+
 export function list(io: Io, options: GlobalOptions & { output?: string }): Promise<number> {
   const format = outputFormat(options.output);
   return withClient(io, options, "list", async (client) => {
     const { units } = await client.listUnits({}, short());
     if (format === "json") {
-      io.stdout.write(json(units.map((u) => ({ unit_name: u.name, status: statusOf(u), is_ready: u.ready }))));
+      io.stdout.write(json(units.map(unitJson)));
     } else if (units.length === 0) {
       io.stdout.write("No units registered\n");
     } else {

@@ -34,6 +34,9 @@ const EVENT_KIND_NAME = invert(EVENT_KIND);
 
 export const statusToProto = (status: CoreStatus): UnitStatus => STATUS[status];
 export const statusName = (status: UnitStatus): CoreStatus => STATUS_NAME.get(status) ?? "not registered";
+/** Every condition a dependency edge can require, as the CLI spells them. */
+export const CONDITION_NAMES = Object.keys(CONDITION) as CoreCondition[];
+
 export const conditionToProto = (condition: CoreCondition): Condition => CONDITION[condition];
 /** CONDITION_UNSPECIFIED reads as "completed", the default. */
 export const conditionName = (condition: Condition): CoreCondition => CONDITION_NAME.get(condition) ?? "completed";

@@ -1,5 +1,4 @@
 // Socket path resolution shared by the agent and every client, and the OS path-length check.
-import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 
 /** sun_path is 108 bytes on Linux including the terminating NUL. */
@@ -11,8 +10,9 @@ export type Env = Record<string, string | undefined>;
 export function resolveSocketPath(flag: string | undefined, env: Env): string {
   if (flag) return resolve(flag);
   if (env.UNITSYNC_SOCKET) return resolve(env.UNITSYNC_SOCKET);
-  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, "unitsync.sock");
-  return `/tmp/unitsync-${userInfo().uid}.sock`;
+  if (env.XDG_RUNTIME_DIR) return resolve(join(env.XDG_RUNTIME_DIR, "unitsync.sock"));
+  // process.getuid, not os.userInfo: a uid with no passwd entry (docker run --user 1234) is normal.
+  return `/tmp/unitsync-${process.getuid?.() ?? 0}.sock`;
 }
 
 /** A clear error instead of the silent truncation the OS would apply; undefined when fine. */
