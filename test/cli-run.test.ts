@@ -186,3 +186,23 @@ test("run --after a,b --after c declares all three dependencies", async (t) => {
   t.deepEqual(unit.dependencies.map((d) => d.dependsOn).sort(), ["a", "b", "c"]);
   t.regex(result.stderr, /started immediately, dependencies already satisfied: \[a, b, c\]/);
 });
+
+test("SIGTERM, SIGINT and SIGHUP while run waits fail the unit as interrupted, skip the command and exit 128+n", async (t) => {
+  const { agent, socketPath } = await withAgent(t);
+  const dir = tempDir(t);
+  for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130], ["SIGHUP", 129]] as const) {
+    const unit = `waiter-${signal}`;
+    const marker = join(dir, `ran-${signal}`);
+    const run = spawnCli(["run", unit, "--after", "never", "--", "touch", marker], { UNITSYNC_SOCKET: socketPath });
+    t.teardown(() => run.child.kill("SIGKILL"));
+    await eventually(() => agent.registry.get(unit).waiting, `${unit} to wait for never`, 20_000);
+    run.child.kill(signal);
+    const result = await run.done;
+    t.is(result.code, code, `${signal}: ${result.stderr}`);
+    t.false(existsSync(marker), `${signal}: the command did not run`);
+    t.regex(result.stderr, new RegExp(`^unitsync: run ${unit}: interrupted by ${signal}$`, "m"));
+    const status = await cli(["status", unit, "--socket", socketPath]);
+    t.regex(status.stdout, /^Status: failed$/m, `${signal}: dependents need not wait for a unit that will never run`);
+    t.regex(status.stdout, new RegExp(`^Reason: not run: interrupted by ${signal}$`, "m"));
+  }
+});

@@ -6,7 +6,7 @@ import { connect } from "../src/client/client.js";
 import { eventually, tempDir, withAgent } from "./helpers/agent.js";
 import { type CliResult, cli, spawnCli } from "./helpers/cli.js";
 import { EXAMPLES, EXAMPLE_GRAPH } from "./helpers/examples.js";
-import { outputMatches, writeScript } from "./helpers/ops.js";
+import { fileAppears, outputMatches, writeScript } from "./helpers/ops.js";
 
 /** Waits for `up` to end, failing clearly (instead of at the suite's timeout) if it does not within `limitMs`. */
 function ends(done: Promise<CliResult>, limitMs = 45_000): Promise<CliResult> {
@@ -136,6 +136,48 @@ test("up takes scripts as arguments too", async (t) => {
   t.regex(result.stdout, /^two\s+completed\s+ok$/m);
 });
 
+/** Whether process `pid` still exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw error;
+  }
+}
+
+for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130], ["SIGHUP", 129]] as const) {
+  test(`${signal} to up reaches the scripts and their children, then up reports, removes its socket and exits ${code}`, async (t) => {
+    const dir = tempDir(t);
+    const socket = join(dir, "up.sock");
+    const scripts = join(dir, "scripts");
+    mkdirSync(scripts);
+    const pidFile = join(dir, "sleep.pid");
+    // The script's shell waits for run, which waits for sleep: the signal must reach all three.
+    writeScript(scripts, "slow", `unitsync run slow -- sh -c 'echo $$ > ${pidFile}.tmp; mv ${pidFile}.tmp ${pidFile}; exec sleep 30'\necho slow done`);
+    writeScript(scripts, "later", "exec unitsync run later --after slow -- true");
+    const up = spawnUp(t, ["--dir", scripts, "--log-dir", join(dir, "logs"), "--socket", socket]);
+    await fileAppears(pidFile, 45_000);
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    t.teardown(() => {
+      if (alive(pid)) process.kill(pid, "SIGKILL");
+    });
+    await outputMatches(up, /later pending/, "stderr");
+
+    up.child.kill(signal);
+    const result = await ends(up.done);
+    t.is(result.code, code, result.stderr);
+    t.regex(result.stderr, new RegExp(`${signal} received`));
+    t.regex(result.stdout, /^slow\s+\d+\s/m, "the summary lists the script with its exit status");
+    t.regex(result.stdout, /^slow\s+failed\s/m);
+    t.regex(result.stdout, /^later\s+failed\s/m, "no unit is left pending or started");
+    t.regex(result.stdout, new RegExp(`\\nstart-up interrupted by ${signal}\\n$`));
+    t.false(existsSync(socket), "the agent up started is gone");
+    await eventually(() => !alive(pid), "the script's sleep to end", 20_000);
+  });
+}
+
 test("up with nothing to run is a usage error", async (t) => {
   const dir = tempDir(t);
   const socket = join(dir, "up.sock");
@@ -158,6 +200,13 @@ test("up with nothing to run is a usage error", async (t) => {
   result = await cli(["up", "--dir", join(dir, "missing"), "--socket", socket]);
   t.is(result.code, 2);
   t.regex(result.stderr, /no such directory/);
+
+  const [a, b] = [join(dir, "a"), join(dir, "b")];
+  mkdirSync(a);
+  mkdirSync(b);
+  result = await cli(["up", writeScript(a, "setup", "true"), writeScript(b, "setup", "true"), writeScript(b, "other", "true"), "--socket", socket]);
+  t.is(result.code, 2, "two scripts named setup would share a log and their units' owner");
+  t.regex(result.stderr, /^unitsync: up: more than one script is named "setup": .*\/a\/setup, .*\/b\/setup/m);
 
   result = await cli(["up", join(readmeOnly, "README.md"), "--socket", socket]);
   t.is(result.code, 2);
@@ -187,6 +236,19 @@ test("up --serve keeps the agent serving after the scripts until SIGTERM", async
   t.is(result.code, 0, result.stderr);
   t.false(existsSync(socket), "the agent removed its socket");
   t.is((await cli(["ping", "--socket", socket])).code, 3);
+});
+
+test("up --serve with an agent already running says it keeps serving, and returns", async (t) => {
+  const { client, socketPath } = await withAgent(t);
+  const dir = tempDir(t);
+  const scripts = join(dir, "scripts");
+  mkdirSync(scripts);
+  writeScript(scripts, "db", "exec unitsync run db -- true");
+  const result = await ends(spawnUp(t, ["--serve", "--dir", scripts, "--log-dir", join(dir, "logs")], { UNITSYNC_SOCKET: socketPath }).done);
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stderr, /the agent already running on .*agent\.sock keeps serving/);
+  t.notRegex(result.stderr, /Ctrl-C/, "up does not offer to stop an agent it does not own");
+  t.is((await client.ping({})).version, "test", "the agent keeps serving");
 });
 
 test("up --dir examples (the README's first command) exits 0 with every unit after its dependencies", async (t) => {

@@ -1,6 +1,7 @@
 // Waiting output of `start` and `run`: the unmet dependencies, and a notice naming one nobody registered.
 import test from "ava";
-import { withAgent } from "./helpers/agent.js";
+import { waitToStart } from "../src/cli/start-verb.js";
+import { eventually, withAgent } from "./helpers/agent.js";
 import { cli, spawnCli } from "./helpers/cli.js";
 import { outputMatches } from "./helpers/ops.js";
 
@@ -78,4 +79,33 @@ test("UNITSYNC_NOTICE_AFTER that is not a duration is a usage error", async (t) 
   const result = await cli(["start", "x", "--socket", socketPath], { UNITSYNC_NOTICE_AFTER: "soon" });
   t.is(result.code, 2);
   t.regex(result.stderr, /UNITSYNC_NOTICE_AFTER: invalid duration "soon"/);
+});
+
+test("a notice whose check is still running when the wait ends is not printed after it", async (t) => {
+  const { client, newClient } = await withAgent(t);
+  t.is((await cli(["want", "x", "db", "--socket", client.socketPath])).code, 0);
+  // The notice's look-up answers (db not registered yet) but its answer arrives only after x started.
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let lookedUp = false;
+  const real = newClient();
+  const slow = {
+    ...real,
+    listUnits: async (...args: Parameters<typeof real.listUnits>) => {
+      const answer = await real.listUnits(...args);
+      lookedUp = true;
+      await released;
+      return answer;
+    },
+  };
+  let progress = "";
+  const waiting = waitToStart(slow, "x", { timeoutMs: 0, progress: { write: (s: string) => (progress += s) }, notice: { afterMs: 0, everyMs: 60_000 } });
+  await eventually(() => lookedUp, "the notice to look up the registered units", 20_000);
+  t.is((await cli(["start", "db", "--socket", client.socketPath])).code, 0);
+  t.is((await cli(["complete", "db", "--socket", client.socketPath])).code, 0);
+  await waiting;
+  release();
+  await new Promise((resolve) => setImmediate(resolve)); // the look-up's continuation has run
+  t.regex(progress, /finished waiting for dependencies: \[db\].*\n$/, "the last line says x started");
+  t.notRegex(progress, /which no unit has registered/);
 });

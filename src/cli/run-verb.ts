@@ -2,9 +2,8 @@
 // unit by its exit status — the whole want/start/trap/complete script in one line.
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
-import { status as Code, type ServiceError } from "@grpc/grpc-js";
 import { SHORT_DEADLINE_MS, connect, deadlineIn } from "../client/client.js";
-import { describeFailure } from "../client/errors.js";
+import { describeFailure, isShuttingDown, isUnavailable } from "../client/errors.js";
 import { ExitCode } from "../client/exit-codes.js";
 import { parseDuration } from "./duration.js";
 import { CommandError, type Io, printError } from "./io.js";
@@ -68,13 +67,35 @@ export async function run(io: Io, unit: string, options: RunOptions): Promise<nu
   const env = { ...io.env, UNITSYNC_UNIT: unit, UNITSYNC_SOCKET: socketPath };
   const client = connect(socketPath, ownerOption(io));
   const short = () => ({ deadline: deadlineIn(SHORT_DEADLINE_MS) });
+  // A signal while we wait ends the wait; the command's forwarders take over once it runs.
+  const interrupt = new AbortController();
+  let interrupted: (typeof FORWARDED)[number] | undefined;
+  const onSignals = FORWARDED.map((signal) => {
+    const onSignal = () => {
+      interrupted ??= signal;
+      interrupt.abort();
+    };
+    return [signal, onSignal] as const;
+  });
   try {
     try {
-      if (after.length > 0) await declare(client, unit, after, "completed");
-      await waitToStart(client, unit, { timeoutMs, progress: io.stderr, notice: noticeFromEnv(io.env) });
+      for (const [signal, onSignal] of onSignals) io.signals.on(signal, onSignal);
+      try {
+        if (after.length > 0) await declare(client, unit, after, "completed");
+        await waitToStart(client, unit, { timeoutMs, progress: io.stderr, notice: noticeFromEnv(io.env), signal: interrupt.signal });
+        interrupt.signal.throwIfAborted(); // a signal just as the unit started: still not run
+      } finally {
+        for (const [signal, onSignal] of onSignals) io.signals.off(signal, onSignal);
+      }
     } catch (error) {
+      if (interrupted) {
+        printError(io, `run ${unit}: interrupted by ${interrupted}`);
+        // Dependents fail at once instead of waiting for a unit that will never run.
+        await client.fail({ unit, reason: `not run: interrupted by ${interrupted}` }, short()).catch(() => {});
+        return 128 + constants.signals[interrupted];
+      }
       const failure = error instanceof CommandError ? { exitCode: error.exitCode, message: error.message } : describeFailure(error, socketPath);
-      const unreachable = (error as ServiceError).code === Code.UNAVAILABLE && failure.message !== "agent shutting down";
+      const unreachable = isUnavailable(error) && !isShuttingDown(error);
       if (options.optional && unreachable) {
         printError(io, `run ${unit}: ${failure.message}; running without coordination (--optional)`);
         return (await runCommand(io, command, env)).exitCode;

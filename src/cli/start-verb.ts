@@ -1,7 +1,7 @@
 // `start`: one streaming Start call that prints what the unit waits for and each dependency as
 // the agent pushes it; also the wait that `run` performs before its command.
-import { status as Code, type ServiceError } from "@grpc/grpc-js";
 import { SHORT_DEADLINE_MS, type UnitSyncClient, deadlineIn } from "../client/client.js";
+import { isTimeout } from "../client/errors.js";
 import { ExitCode } from "../client/exit-codes.js";
 import { statusName } from "../rpc/enums.js";
 import { formatDuration, parseDuration } from "./duration.js";
@@ -51,9 +51,12 @@ export async function waitToStart(client: UnitSyncClient, unit: string, options:
   let unmet: string[] = [];
   const notice = options.notice ?? DEFAULT_NOTICE;
   let timer: NodeJS.Timeout | undefined;
+  let done = false; // a look-up still running when the wait ends must not print a stale notice
   const scheduleNotice = (delay: number) => {
     timer = setTimeout(() => {
-      reportUnregistered(client, unit, unmet, say).catch(() => {}); // the wait itself reports agent trouble
+      reportUnregistered(client, unit, unmet, (line) => {
+        if (!done) say(line);
+      }).catch(() => {}); // the wait itself reports agent trouble
       scheduleNotice(notice.everyMs);
     }, delay);
   };
@@ -88,7 +91,7 @@ export async function waitToStart(client: UnitSyncClient, unit: string, options:
       }
     }
   } catch (error) {
-    if ((error as ServiceError).code === Code.DEADLINE_EXCEEDED) {
+    if (isTimeout(error)) {
       const still = unmet.length > 0 ? `; still unmet: ${bracketList(unmet)}` : "";
       throw new CommandError(
         `timeout waiting for dependencies of unit '${unit}' after ${formatDuration(options.timeoutMs)}${still}`,
@@ -97,6 +100,7 @@ export async function waitToStart(client: UnitSyncClient, unit: string, options:
     }
     throw error;
   } finally {
+    done = true;
     clearTimeout(timer);
   }
 }

@@ -1,12 +1,13 @@
 // `up`: the whole start-up in one command — an agent (or the one already serving), every script
 // in parallel with UNITSYNC_SOCKET set and a log file each, live progress, then a summary and the
-// timeline. Exits 1 if any script exited non-zero or any unit failed.
-import { spawn } from "node:child_process";
+// timeline. Exits 1 if any script exited non-zero or any unit failed. A signal to `up` goes to
+// every script and whatever it started; `up` then reports as usual and exits 128+n.
+import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants as fs, chmodSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { constants as osConstants, tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
-import { status as Code, type ServiceError } from "@grpc/grpc-js";
 import { SHORT_DEADLINE_MS, type UnitSyncClient, connect, deadlineIn } from "../client/client.js";
+import { isUnavailable } from "../client/errors.js";
 import { ExitCode } from "../client/exit-codes.js";
 import { statusName } from "../rpc/enums.js";
 import { VERSION } from "../version.js";
@@ -69,7 +70,7 @@ async function agentAnswers(client: UnitSyncClient): Promise<boolean> {
     await client.ping({}, { deadline: deadlineIn(SHORT_DEADLINE_MS) });
     return true;
   } catch (error) {
-    if ((error as ServiceError).code === Code.UNAVAILABLE) return false;
+    if (isUnavailable(error)) return false;
     throw error;
   }
 }
@@ -79,30 +80,48 @@ export async function up(io: Io, paths: string[], options: UpOptions): Promise<n
   const files = options.dir ? scriptsIn(options.dir) : paths.map((p) => resolve(p));
   if (files.length === 0) throw new CommandError(`up: no executable scripts ${options.dir ? `in ${options.dir}` : "given"}`, ExitCode.usage);
   for (const file of files) if (!isExecutableFile(file)) throw new CommandError(`up: ${file} is not an executable file`, ExitCode.usage);
+  const sameName = duplicateNames(files);
+  if (sameName.length > 0) {
+    const named = sameName.map(([name, paths]) => `more than one script is named "${name}": ${paths.join(", ")}`).join("; ");
+    throw new CommandError(`up: ${named}; a script's name names its log and owns its units, so rename one`, ExitCode.usage);
+  }
 
   const socketPath = socketPathFor(io, options);
   const logDir = resolve(options.logDir ?? mkdtempSync(join(tmpdir(), "unitsync-up-")));
   mkdirSync(logDir, { recursive: true });
   let client = connect(socketPath);
   let agent: Agent | undefined;
+  let agentLog: number | undefined;
   try {
     if (!(await agentAnswers(client))) {
       const { startAgent } = await import("../agent/server.js");
-      const agentLog = openSync(join(logDir, "agent.log"), "a");
-      agent = await startAgent({ socketPath, version: VERSION, log: (line) => writeFileSync(agentLog, `${new Date().toISOString()} ${line}\n`) });
+      const log = openSync(join(logDir, "agent.log"), "a");
+      agentLog = log;
+      const write = (line: string) => {
+        if (agentLog === log) writeFileSync(log, `${new Date().toISOString()} ${line}\n`);
+      };
+      agent = await startAgent({ socketPath, version: VERSION, log: write });
       client.close(); // its channel remembers the failed connect and backs off; start afresh
       client = connect(socketPath);
     }
     io.stderr.write(`unitsync up: ${files.length} scripts, agent on ${socketPath}${agent ? "" : " (already running)"}, logs in ${logDir}\n`);
-    const code = await runScripts(io, client, files, socketPath, logDir);
-    if (options.serve) {
-      io.stderr.write(`unitsync up: agent still serving on ${socketPath}; Ctrl-C to stop\n`);
-      if (agent) await serveUntilSignal(io, agent);
+    // Until the summary is written, a signal goes to the scripts; their exits are reported as usual.
+    const signals = forwardSignals(io);
+    const { code, interrupted } = await runScripts(io, client, files, socketPath, logDir, signals).finally(() => signals.stop());
+    if (options.serve && !interrupted) {
+      if (agent) {
+        io.stderr.write(`unitsync up: agent still serving on ${socketPath}; Ctrl-C to stop\n`);
+        await serveUntilSignal(io, agent);
+      } else {
+        io.stderr.write(`unitsync up: the agent already running on ${socketPath} keeps serving\n`);
+      }
     }
     return code;
   } finally {
     client.close();
     await agent?.close();
+    if (agentLog !== undefined) closeSync(agentLog);
+    agentLog = undefined; // a late log line must not go to whatever file reuses the descriptor
   }
 }
 
@@ -116,7 +135,60 @@ function serveUntilSignal(io: Io, agent: Agent): Promise<void> {
   });
 }
 
-async function runScripts(io: Io, client: UnitSyncClient, files: string[], socketPath: string, logDir: string): Promise<number> {
+/** Names given to more than one of `files`, each with its paths. */
+function duplicateNames(files: readonly string[]): [string, string[]][] {
+  const byName = new Map<string, string[]>();
+  for (const file of files) byName.set(basename(file), [...(byName.get(basename(file)) ?? []), file]);
+  return [...byName].filter(([, paths]) => paths.length > 1);
+}
+
+const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+type Forwarded = (typeof FORWARDED)[number];
+
+/** Signals a script and everything it started: each script leads its own process group. */
+function signalGroup(child: ChildProcess, signal: Forwarded): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+interface Forwarder {
+  /** The scripts running now; a signal goes to each one's process group. */
+  running: Set<ChildProcess>;
+  /** The first signal `up` received, if any. */
+  received?: Forwarded;
+  /** Stops listening for signals. */
+  stop(): void;
+}
+
+/** From now until stop(), a signal to `up` goes to every running script instead of ending `up`. */
+function forwardSignals(io: Io): Forwarder {
+  const forwarder: Forwarder = { running: new Set(), stop: () => {} };
+  const onSignals = FORWARDED.map((signal) => {
+    const onSignal = () => {
+      forwarder.received ??= signal;
+      io.stderr.write(`unitsync up: ${signal} received; passing it to ${forwarder.running.size} running scripts\n`);
+      for (const child of forwarder.running) signalGroup(child, signal);
+    };
+    return [signal, onSignal] as const;
+  });
+  for (const [signal, onSignal] of onSignals) io.signals.on(signal, onSignal);
+  forwarder.stop = () => {
+    for (const [signal, onSignal] of onSignals) io.signals.off(signal, onSignal);
+  };
+  return forwarder;
+}
+
+async function runScripts(
+  io: Io,
+  client: UnitSyncClient,
+  files: string[],
+  socketPath: string,
+  logDir: string,
+  signals: Forwarder,
+): Promise<{ code: number; interrupted?: Forwarded }> {
   const t0 = Date.now();
   const tty = Boolean(io.stderr.isTTY);
   const color = useColor(io, io.stderr);
@@ -161,10 +233,14 @@ async function runScripts(io: Io, client: UnitSyncClient, files: string[], socke
     scripts.map(
       (script) =>
         new Promise<void>((resolveScript) => {
+          if (signals.received) return resolveScript(); // not started: the summary shows no exit status
           const fd = openSync(script.log, "w");
           script.startedAt = Date.now();
-          const child = spawn(script.path, [], { env: { ...env, UNITSYNC_OWNER: script.name }, stdio: ["ignore", fd, fd] });
+          // Its own process group, so that a signal to `up` reaches everything the script started.
+          const child = spawn(script.path, [], { env: { ...env, UNITSYNC_OWNER: script.name }, stdio: ["ignore", fd, fd], detached: true });
+          signals.running.add(child);
           const finish = async (code: number) => {
+            signals.running.delete(child);
             closeSync(fd);
             script.exit = { code, at: Date.now() };
             if (!tty) io.stderr.write(`${since()}script ${script.name} exited with ${code}${code ? `, see ${script.log}` : ""}\n`);
@@ -184,8 +260,13 @@ async function runScripts(io: Io, client: UnitSyncClient, files: string[], socke
   io.stdout.write(summary(scripts, units));
   io.stdout.write("\n" + renderTimeline(await client.getTimeline({}, { deadline: deadlineIn(SHORT_DEADLINE_MS) })));
   const ok = scripts.every((s) => s.exit?.code === 0) && units.every((u) => statusName(u.status) !== "failed");
+  const signal = signals.received;
+  if (signal) {
+    io.stdout.write(`\nstart-up interrupted by ${signal}\n`);
+    return { code: 128 + osConstants.signals[signal], interrupted: signal };
+  }
   io.stdout.write(ok ? `\nstart-up complete in ${formatDuration(Date.now() - t0)}\n` : "\nstart-up failed\n");
-  return ok ? ExitCode.ok : ExitCode.failed;
+  return { code: ok ? ExitCode.ok : ExitCode.failed };
 }
 
 /**

@@ -1,8 +1,8 @@
 // `watch`: a live view pushed by the agent — a redrawn table on a TTY, one JSON object per event
 // otherwise. Ctrl-C ends it with 0; the agent going away ends it with 3.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { status as Code, type ServiceError } from "@grpc/grpc-js";
 import { SHORT_DEADLINE_MS, deadlineIn } from "../client/client.js";
+import { isCancelled } from "../client/errors.js";
 import { ExitCode } from "../client/exit-codes.js";
 import { eventKindName, statusName } from "../rpc/enums.js";
 import type { Event, Unit } from "../../gen/unitsync/v1/unitsync_pb.js";
@@ -59,7 +59,7 @@ export function watch(io: Io, units: string[], options: GlobalOptions & { output
       }
       throw new CommandError("the agent shut down", ExitCode.unreachable);
     } catch (error) {
-      if (stop.signal.aborted && (error as ServiceError).code === Code.CANCELLED) return ExitCode.ok;
+      if (stop.signal.aborted && isCancelled(error)) return ExitCode.ok;
       throw error;
     } finally {
       clearTimeout(redraw);

@@ -14,10 +14,23 @@ function isServiceError(error: unknown): error is ServiceError {
 }
 
 /** The kind of core error behind a failed call ("dependency-failed", "cycle", …), if any. */
-export function errorKind(error: ServiceError): string | undefined {
+export function errorKind(error: unknown): string | undefined {
+  if (!isServiceError(error)) return undefined;
   const value = error.metadata?.get(ERROR_KIND_KEY)[0];
   return typeof value === "string" ? value : undefined;
 }
+
+/** The call's deadline passed. */
+export const isTimeout = (error: unknown): boolean => isServiceError(error) && error.code === Code.DEADLINE_EXCEEDED;
+
+/** No agent answered, or the agent is shutting down (see isShuttingDown). */
+export const isUnavailable = (error: unknown): boolean => isServiceError(error) && error.code === Code.UNAVAILABLE;
+
+/** The call was cancelled, by this client or for it. */
+export const isCancelled = (error: unknown): boolean => isServiceError(error) && error.code === Code.CANCELLED;
+
+/** The agent ended the call because it is shutting down. */
+export const isShuttingDown = (error: unknown): boolean => errorKind(error) === "shutting-down";
 
 export function describeFailure(error: unknown, socketPath: string): ClientFailure {
   if (!isServiceError(error)) {
@@ -25,7 +38,7 @@ export function describeFailure(error: unknown, socketPath: string): ClientFailu
   }
   switch (error.code) {
     case Code.UNAVAILABLE:
-      if (error.details === "agent shutting down") return { exitCode: ExitCode.unreachable, message: "agent shutting down" };
+      if (isShuttingDown(error)) return { exitCode: ExitCode.unreachable, message: "agent shutting down" };
       return {
         exitCode: ExitCode.unreachable,
         message: `no agent answers on ${socketPath}; start one with "unitsync agent" or point UNITSYNC_SOCKET at a running agent`,
