@@ -7,7 +7,7 @@ import type { UnitSyncClient } from "../src/client/client.js";
 import { UnitStatus } from "../gen/unitsync/v1/unitsync_pb.js";
 import { tempDir } from "./helpers/agent.js";
 import { type AgentProcess, ms, withAgentProcess } from "./helpers/agent-process.js";
-import { BIN, ROOT, spawnProcess } from "./helpers/cli.js";
+import { BIN, spawnProcess } from "./helpers/cli.js";
 import { EXAMPLES, EXAMPLE_GRAPH } from "./helpers/examples.js";
 import type { ExecutionContext } from "ava";
 

@@ -5,10 +5,11 @@ import { SHORT_DEADLINE_MS, deadlineIn } from "../client/client.js";
 import { isCancelled } from "../client/errors.js";
 import { ExitCode } from "../client/exit-codes.js";
 import { eventKindName, statusName } from "../rpc/enums.js";
-import type { Event, Unit } from "../../gen/unitsync/v1/unitsync_pb.js";
+import type { Event } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { outputFormat } from "./format.js";
 import { CommandError, type Io } from "./io.js";
 import { type GlobalOptions, withClient } from "./session.js";
+import { unitJson } from "./unit-verbs.js";
 import { CLEAR_SCREEN, useColor } from "./style.js";
 import { unitTable } from "./unit-table.js";
 
@@ -26,7 +27,6 @@ export function eventJson(event: Event) {
   };
 }
 
-export const unitJson = (u: Unit) => ({ unit_name: u.name, status: statusName(u.status), is_ready: u.ready });
 
 export function watch(io: Io, units: string[], options: GlobalOptions & { output?: string }): Promise<number> {
   const format = outputFormat(options.output ?? (io.stdout.isTTY ? "table" : "json"));
