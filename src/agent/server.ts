@@ -49,7 +49,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const log = options.log ?? (() => {});
   await prepareSocketPath(options.socketPath);
 
-  const registry = new Registry({ limits: options.limits ?? {} });
+  const registry = new Registry({
+    limits: options.limits ?? {},
+    onListenerError: (error) => log(`watch listener failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+  });
   const shutdown = new AbortController();
   const sockets = new Set<Socket>();
   const context: AgentContext = {

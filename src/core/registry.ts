@@ -91,6 +91,19 @@ interface Waiter {
 
 export type EventListener = (event: UnitEvent) => void;
 
+/** What blockedBy's search learnt of each pending unit it visited: its first hop, or null when not blocked. */
+type BlockMemo = Map<string, BlockHop | null>;
+
+/** One step of a blocked chain: from a unit to the dependency that blocks it. */
+interface BlockHop {
+  /** The dependency on the way to the failed unit (the failed unit itself on the last hop). */
+  readonly next: string;
+  /** The hop from `next` onwards; undefined when `next` is the failed unit. */
+  readonly below: BlockHop | undefined;
+  readonly failedUnit: string;
+  readonly reason: string;
+}
+
 export interface Clock {
   now(): number;
 }
@@ -104,13 +117,23 @@ export class Registry {
   private waiterCount = 0;
   /** Units that failed; while 0, no unit can be blocked. */
   private failedCount = 0;
+  /** Units whose open waiters must be re-checked, drained by the outermost wake (see wake()). */
+  private readonly wakeQueue: string[] = [];
+  private draining = false;
+  private readonly onListenerError: (error: unknown, event: UnitEvent) => void;
 
   constructor(
-    options: { limits?: Partial<Limits>; clock?: Clock } = {},
+    options: {
+      limits?: Partial<Limits>;
+      clock?: Clock;
+      /** Called when a listener throws; the event still reaches every other listener. Default: ignore. */
+      onListenerError?: (error: unknown, event: UnitEvent) => void;
+    } = {},
     private readonly clock: Clock = options.clock ?? Date,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.log = new EventLog(this.limits.events);
+    this.onListenerError = options.onListenerError ?? (() => {});
   }
 
   // ---- commands -------------------------------------------------------------------------------
@@ -222,11 +245,11 @@ export class Registry {
     if (record.status === "completed") {
       throw new IllegalTransition(unit, `unit "${unit}" already completed; it cannot fail`);
     }
-    this.transition(record, "failed", reason);
+    const dependents = this.transition(record, "failed", reason);
     // Only pending dependents that are now blocked: one that waits on a started unit is not.
-    const cache = new Map<string, BlockedView | null>();
-    const blocked = this.blockedDependents(unit).filter(
-      (name) => this.units.get(name)?.status === "pending" && this.blockedBy(name, cache) !== undefined,
+    const memo: BlockMemo = new Map();
+    const blocked = dependents.filter(
+      (name) => this.units.get(name)?.status === "pending" && this.blockingHop(name, memo) !== undefined,
     );
     return { unit: this.view(unit), changed: true, blocked };
   }
@@ -241,14 +264,14 @@ export class Registry {
 
   /** Every registered unit, in registration order. */
   list(): UnitView[] {
-    const cache = new Map<string, BlockedView | null>();
-    return [...this.units.keys()].map((name) => this.view(name, cache));
+    const memo: BlockMemo = new Map();
+    return [...this.units.keys()].map((name) => this.view(name, memo));
   }
 
   /** Every named unit (registered or only named as a dependency) and every edge. */
   graphView(): { nodes: UnitView[]; edges: { unit: string; dependsOn: string; required: Condition; satisfied: boolean }[] } {
-    const cache = new Map<string, BlockedView | null>();
-    const nodes = [...this.graph.names()].map((name) => this.view(name, cache));
+    const memo: BlockMemo = new Map();
+    const nodes = [...this.graph.names()].map((name) => this.view(name, memo));
     const edges = nodes.flatMap((node) =>
       node.dependencies.map((d) => ({ unit: node.name, dependsOn: d.dependsOn, required: d.required, satisfied: d.satisfied })),
     );
@@ -325,7 +348,8 @@ export class Registry {
     return { unit: this.view(record.name), dependencies, waitedMs: Math.max(0, this.clock.now() - since) };
   }
 
-  private transition(record: UnitRecord, to: UnitStatus, reason: string): void {
+  /** Returns, for a failure, the dependents it blocks over blocking edges (see blockedDependents). */
+  private transition(record: UnitRecord, to: UnitStatus, reason: string): string[] {
     const from = record.status;
     const now = this.clock.now();
     record.status = to;
@@ -340,15 +364,38 @@ export class Registry {
     // A completion or start only changes what its direct dependents wait for; a failure blocks
     // every dependent over blocking edges, and satisfies direct dependents on "finished" edges.
     const dependents = this.graph.dependentsOf(record.name);
-    this.wake(to === "failed" ? new Set([...this.blockedDependents(record.name), ...dependents]) : dependents);
+    const blocked = to === "failed" ? this.blockedDependents(record.name) : [];
+    this.wake(to === "failed" ? new Set([...blocked, ...dependents]) : dependents);
+    return blocked;
   }
 
-  /** Re-checks the open waiters of these units. */
+  /**
+   * Re-checks the open waiters of these units. A waiter that settles starts its unit, whose
+   * transition wakes its own dependents: those only join the queue, which the outermost call
+   * drains in order, so a chain of any length never deepens the stack and a unit's start comes
+   * before its dependents'. A unit queued twice is re-checked twice; a settled waiter is gone by then.
+   */
   private wake(names: Iterable<string>): void {
-    for (const name of [...names]) {
-      const waiter = this.units.get(name)?.waiter;
-      if (waiter) this.evaluate(waiter);
+    for (const name of names) this.wakeQueue.push(name);
+    if (this.draining) return;
+    this.draining = true;
+    let failure: { error: unknown } | undefined;
+    try {
+      for (let next = 0; next < this.wakeQueue.length; next++) {
+        const waiter = this.units.get(this.wakeQueue[next]!)?.waiter;
+        if (!waiter) continue;
+        try {
+          this.evaluate(waiter);
+        } catch (error) {
+          // A progress callback threw: the other waiters are still re-checked, then the caller hears of it.
+          failure ??= { error };
+        }
+      }
+    } finally {
+      this.wakeQueue.length = 0;
+      this.draining = false;
     }
+    if (failure) throw failure.error;
   }
 
   private evaluate(waiter: Waiter): void {
@@ -374,8 +421,8 @@ export class Registry {
     const seen = new Set<string>([unit]);
     const out: string[] = [];
     const queue = [unit];
-    while (queue.length > 0) {
-      const node = queue.shift()!;
+    for (let next = 0; next < queue.length; next++) {
+      const node = queue[next]!;
       for (const dependent of this.graph.dependentsOf(node)) {
         if (seen.has(dependent)) continue;
         if (!failureBlocks(this.graph.dependenciesOf(dependent).get(node)!)) continue;
@@ -402,30 +449,61 @@ export class Registry {
   /**
    * The failed unit that makes `unit` unable to start, and the chain down to it; undefined when
    * nothing blocks it. Only pending units are searched: a unit that started was never blocked.
+   * `memo` may be shared by calls that see the same state (list, graphView).
    */
-  private blockedBy(unit: string, cache = new Map<string, BlockedView | null>()): BlockedView | undefined {
+  private blockedBy(unit: string, memo: BlockMemo = new Map()): BlockedView | undefined {
+    const hop = this.blockingHop(unit, memo);
+    if (!hop) return undefined;
+    const chain = [unit];
+    for (let at: BlockHop | undefined = hop; at; at = at.below) chain.push(at.next);
+    return { failedUnit: hop.failedUnit, reason: hop.reason, chain };
+  }
+
+  /**
+   * The first hop of blockedBy's chain. A depth-first search over blocking edges in declaration
+   * order, with an explicit stack so a chain of any length fits; every pending unit it finishes
+   * is memoised with its own first hop (or null), so later calls sharing `memo` reuse it.
+   */
+  private blockingHop(unit: string, memo: BlockMemo): BlockHop | undefined {
     // Nothing can be blocked before something fails: the common case skips the search entirely.
     if (this.failedCount === 0) return undefined;
-    const cached = cache.get(unit);
-    if (cached !== undefined) return cached ?? undefined;
-    cache.set(unit, null); // no cycles exist, but mark before descending for diamonds
-    let found: BlockedView | undefined;
-    for (const [dep, condition] of this.graph.dependenciesOf(unit)) {
-      if (!failureBlocks(condition)) continue;
-      const record = this.units.get(dep);
-      if (record?.status === "failed") {
-        found = { failedUnit: dep, reason: record.reason, chain: [unit, dep] };
-        break;
-      }
-      if (record?.status === "pending") {
-        const below = this.blockedBy(dep, cache);
-        if (below) {
-          found = { failedUnit: below.failedUnit, reason: below.reason, chain: [unit, ...below.chain] };
-          break;
+    const known = memo.get(unit);
+    if (known !== undefined) return known ?? undefined;
+    memo.set(unit, null); // no cycles exist, but mark before descending for diamonds
+    const stack = [{ unit, dependencies: this.graph.dependenciesOf(unit).entries() }];
+    /** The frame finished last, when it is blocked: its parent is blocked through it. */
+    let below: { unit: string; hop: BlockHop } | undefined;
+    let found: BlockHop | undefined;
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      found = below && { next: below.unit, below: below.hop, failedUnit: below.hop.failedUnit, reason: below.hop.reason };
+      below = undefined;
+      let descend: string | undefined;
+      // Resumes the frame's dependencies where it left off before descending.
+      for (let step = found ? undefined : frame.dependencies.next(); step && !step.done && !found; step = frame.dependencies.next()) {
+        const [dep, condition] = step.value;
+        if (!failureBlocks(condition)) continue;
+        const record = this.units.get(dep);
+        if (record?.status === "failed") {
+          found = { next: dep, below: undefined, failedUnit: dep, reason: record.reason };
+        } else if (record?.status === "pending") {
+          const memoised = memo.get(dep);
+          if (memoised) found = { next: dep, below: memoised, failedUnit: memoised.failedUnit, reason: memoised.reason };
+          else if (memoised === undefined) {
+            descend = dep;
+            break;
+          }
         }
       }
+      if (descend !== undefined) {
+        memo.set(descend, null);
+        stack.push({ unit: descend, dependencies: this.graph.dependenciesOf(descend).entries() });
+        continue;
+      }
+      memo.set(frame.unit, found ?? null);
+      stack.pop();
+      if (found) below = { unit: frame.unit, hop: found };
     }
-    cache.set(unit, found ?? null);
     return found;
   }
 
@@ -433,14 +511,14 @@ export class Registry {
     return new DependencyFailed(unit, blocked.failedUnit, blocked.reason, blocked.chain);
   }
 
-  private view(name: string, cache?: Map<string, BlockedView | null>): UnitView {
+  private view(name: string, memo?: BlockMemo): UnitView {
     const record = this.units.get(name);
     const dependencies: DependencyView[] = [];
     for (const [dependsOn, required] of this.graph.dependenciesOf(name)) {
       const current = this.statusOf(dependsOn);
       dependencies.push({ dependsOn, required, current, satisfied: satisfies(required, current) });
     }
-    const blocked = record?.status === "pending" ? this.blockedBy(name, cache) : undefined;
+    const blocked = record?.status === "pending" ? this.blockedBy(name, memo) : undefined;
     return {
       name,
       status: record?.status ?? "not registered",
@@ -463,6 +541,17 @@ export class Registry {
     dependsOn: readonly string[] = [],
   ): void {
     const event = this.log.append({ time: this.clock.now(), unit, kind, from, to, reason, dependsOn });
-    for (const listener of this.listeners) listener(event);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        // A broken listener (say, a Watch stream) must not stop the transition or the other listeners.
+        try {
+          this.onListenerError(error, event);
+        } catch {
+          // nothing left to tell
+        }
+      }
+    }
   }
 }
