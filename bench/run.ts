@@ -220,6 +220,15 @@ function edgeCost(): void {
   }
 }
 
+/** A 10,000-unit chain declared from its top unit down: the order a topological sort hates. */
+function topDownChain(): void {
+  const registry = new Registry({ limits: { units: 1_000_000, events: 1_000 } });
+  const length = 10_000;
+  const t0 = performance.now();
+  for (let i = length; i > 0; i--) registry.want(`t${i}`, [`t${i - 1}`]);
+  record("edge_us_topdown_10k", ((performance.now() - t0) * 1_000) / length, 2);
+}
+
 /** Agent RSS with 10,000 open Start waits, and the time until all wake after one Complete. */
 async function waiters(): Promise<void> {
   const count = QUICK ? 2_000 : 10_000;
@@ -305,7 +314,10 @@ async function main(): Promise<void> {
       record("run_chain10_s", await chain(10, "run"), 3);
     }],
     ["declare", declare],
-    ["edges", edgeCost],
+    ["edges", () => {
+      edgeCost();
+      topDownChain();
+    }],
     ["waiters", waiters],
     ["agent", agentStartup],
   ];

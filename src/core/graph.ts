@@ -11,7 +11,9 @@ export class DependencyGraph {
   private readonly dependents = new Map<string, Set<string>>();
   /** Topological position: a dependency always has a smaller position than its dependents. */
   private readonly position = new Map<string, number>();
-  private nextPosition = 0;
+  /** New units take the next position above every other, new dependency names the next below. */
+  private nextHigh = 0;
+  private nextLow = -1;
   private edges = 0;
 
   /** How many names the graph holds, as units or as dependencies. */
@@ -67,16 +69,20 @@ export class DependencyGraph {
     return added;
   }
 
-  /** Ensures a position for `name` (new names go last). */
-  touch(name: string): void {
-    if (!this.position.has(name)) this.position.set(name, this.nextPosition++);
+  /**
+   * Ensures a position for `name`. A new unit goes after everything and a new dependency before
+   * everything, so that an edge between new names fits the order whichever way a graph is
+   * declared (top-down chains included) and needs no search.
+   */
+  touch(name: string, as: "unit" | "dependency" = "unit"): void {
+    if (!this.position.has(name)) this.position.set(name, as === "unit" ? this.nextHigh++ : this.nextLow--);
   }
 
   /** Throws CycleDetected if `unit → dep` closes a cycle; otherwise reorders so dep comes first. */
   private checkAndOrder(unit: string, dep: string): void {
     if (unit === dep) throw new CycleDetected([unit, unit]);
     this.touch(unit);
-    this.touch(dep);
+    this.touch(dep, "dependency");
     const lower = this.position.get(unit)!;
     const upper = this.position.get(dep)!;
     if (upper < lower) return;
