@@ -8,7 +8,8 @@ import { ExitCode } from "../client/exit-codes.js";
 import { parseDuration } from "./duration.js";
 import { CommandError, type Io, printError } from "./io.js";
 import { type GlobalOptions, ownerOption, socketPathFor } from "./session.js";
-import { DEFAULT_TIMEOUT, noticeFromEnv, waitToStart } from "./start-verb.js";
+import { DEFAULT_TIMEOUT } from "./defaults.js";
+import { noticeFromEnv, waitToStart } from "./start-verb.js";
 import { declare } from "./unit-verbs.js";
 
 export interface RunOptions extends GlobalOptions {

@@ -11,7 +11,6 @@ import { type GlobalOptions, withClient } from "./session.js";
 import { closest } from "./suggest.js";
 
 import { DEFAULT_TIMEOUT } from "./defaults.js";
-export { DEFAULT_TIMEOUT };
 
 export interface WaitOptions {
   timeoutMs: number;

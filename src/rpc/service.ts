@@ -64,12 +64,13 @@ export function promiseClient<S extends GenService<GenServiceMethods>>(
     for (const [key, value] of Object.entries(headers)) m.set(key, value);
     return m;
   };
+  const callOptions = (options?: CallOptions): grpc.CallOptions => (options?.deadline ? { deadline: options.deadline } : {});
   for (const method of (service as DescService).methods) {
     const def = methodDefinition(service as DescService, method);
-    const callOptions = (options?: CallOptions): grpc.CallOptions => (options?.deadline ? { deadline: options.deadline } : {});
     if (method.methodKind === "unary") {
       out[method.localName] = (request: MessageInitShape<DescMessage>, options?: CallOptions) =>
         new Promise((resolve, reject) => {
+          let unlink = () => {};
           const call = client.makeUnaryRequest(
             def.path,
             def.requestSerialize,
@@ -77,9 +78,13 @@ export function promiseClient<S extends GenService<GenServiceMethods>>(
             create(method.input, request),
             metadata(),
             callOptions(options),
-            (error, response) => (error ? reject(error) : resolve(response)),
+            (error, response) => {
+              unlink();
+              if (error) reject(error);
+              else resolve(response);
+            },
           );
-          linkSignal(options?.signal, () => call.cancel());
+          unlink = linkSignal(options?.signal, () => call.cancel());
         });
     } else if (method.methodKind === "server_streaming") {
       out[method.localName] = (request: MessageInitShape<DescMessage>, options?: CallOptions) => {
@@ -91,7 +96,7 @@ export function promiseClient<S extends GenService<GenServiceMethods>>(
           metadata(),
           callOptions(options),
         );
-        linkSignal(options?.signal, () => call.cancel());
+        call.once("status", linkSignal(options?.signal, () => call.cancel()));
         return call;
       };
     }
@@ -99,12 +104,14 @@ export function promiseClient<S extends GenService<GenServiceMethods>>(
   return out as PromiseClient<S>;
 }
 
-function linkSignal(signal: AbortSignal | undefined, cancel: () => void): void {
-  if (!signal) return;
+/** Cancels the call when `signal` aborts; returns what unlinks it once the call has ended. */
+function linkSignal(signal: AbortSignal | undefined, cancel: () => void): () => void {
+  if (!signal) return () => {};
   // grpc-js ignores a cancel that comes before the call reaches its transport (a few microtasks
   // after it is made) and then sends the call anyway, leaving it open on the agent. From the next
   // macrotask on, a cancel always reaches the agent.
   const cancelSoon = () => void setImmediate(cancel);
   if (signal.aborted) cancelSoon();
   else signal.addEventListener("abort", cancelSoon, { once: true });
+  return () => signal.removeEventListener("abort", cancelSoon);
 }
