@@ -3,6 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type * as grpc from "@grpc/grpc-js";
 import { LimitExceeded } from "../core/errors.js";
+import type { LockTable } from "../core/locks.js";
 import type { Registry } from "../core/registry.js";
 import { conditionName, conditionToProto, statusToProto } from "../rpc/enums.js";
 import type { ServiceHandlers } from "../rpc/service.js";
@@ -15,11 +16,13 @@ import {
   WatchResponseSchema,
 } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { eventToProto, timelineToProto, unitToProto } from "./convert.js";
+import { createLockHandlers, withLocks } from "./lock-handlers.js";
 
 export const PROTOCOL_VERSION = 1;
 
 export interface AgentContext {
   readonly registry: Registry;
+  readonly locks: LockTable;
   readonly version: string;
   readonly startedAt: number;
   /** Aborts, with ShuttingDown as its reason, when the agent begins to shut down. */
@@ -40,7 +43,7 @@ function ownerOf(call: { metadata: grpc.Metadata }): string {
 }
 
 /** Wraps a synchronous core call as a unary handler that answers exactly once. */
-function unary<Req, Res>(ctx: AgentContext, fn: (request: Req, owner: string) => Res): grpc.handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(ctx: AgentContext, fn: (request: Req, owner: string) => Res): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     let response: Res;
     try {
@@ -57,7 +60,7 @@ function unary<Req, Res>(ctx: AgentContext, fn: (request: Req, owner: string) =>
  * shutdown, and a `send`; the stream ends OK when body resolves, with the mapped error when it
  * rejects. The stream is counted while open.
  */
-function serverStream<Req, Res>(
+export function serverStream<Req, Res>(
   ctx: AgentContext,
   body: (request: Req, signal: AbortSignal, send: (message: Res) => void, owner: string) => Promise<void>,
 ): grpc.handleServerStreamingCall<Req, Res> {
@@ -107,6 +110,7 @@ export function createHandlers(ctx: AgentContext): Handlers {
   return {
     ping: unary(ctx, () => {
       const counts = registry.counts();
+      const locks = ctx.locks.counts();
       return {
         $typeName: "unitsync.v1.PingResponse",
         version: ctx.version,
@@ -122,6 +126,9 @@ export function createHandlers(ctx: AgentContext): Handlers {
           connections: ctx.connections(),
           events: BigInt(counts.events),
           droppedEvents: BigInt(counts.droppedEvents),
+          locks: locks.locks,
+          lockHolders: locks.holders,
+          lockRequestsQueued: locks.queued,
         },
       };
     }),
@@ -148,12 +155,12 @@ export function createHandlers(ctx: AgentContext): Handlers {
 
     getUnit: unary(ctx, (request) => ({
       $typeName: "unitsync.v1.GetUnitResponse",
-      unit: unitToProto(registry.get(request.unit)),
+      unit: withLocks(ctx.locks, unitToProto(registry.get(request.unit))),
     })),
 
     listUnits: unary(ctx, () => ({
       $typeName: "unitsync.v1.ListUnitsResponse",
-      units: registry.list().map(unitToProto),
+      units: registry.list().map((u) => withLocks(ctx.locks, unitToProto(u))),
     })),
 
     getGraph: unary(ctx, () => {
@@ -172,6 +179,8 @@ export function createHandlers(ctx: AgentContext): Handlers {
     }),
 
     getTimeline: unary(ctx, () => timelineToProto(registry.timeline(), registry.events(), registry.counts().droppedEvents)),
+
+    ...createLockHandlers(ctx),
 
     start: serverStream<Parameters<Handlers["start"]>[0]["request"], StartResponse>(ctx, async (request, signal, send, owner) => {
       const message = (event: StartResponse["event"]) => create(StartResponseSchema, { event });

@@ -3,6 +3,7 @@
 import { createServer, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { ShuttingDown } from "../core/errors.js";
+import { LockTable } from "../core/locks.js";
 import { type Limits, Registry } from "../core/registry.js";
 import { serviceDefinition } from "../rpc/service.js";
 import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
@@ -53,10 +54,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     limits: options.limits ?? {},
     onListenerError: (error) => log(`watch listener failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   });
+  const locks = new LockTable();
   const shutdown = new AbortController();
   const sockets = new Set<Socket>();
   const context: AgentContext = {
     registry,
+    locks,
     version: options.version,
     startedAt: Date.now(),
     shutdown: shutdown.signal,

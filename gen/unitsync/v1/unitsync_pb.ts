@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file unitsync/v1/unitsync.proto.
  */
 export const file_unitsync_v1_unitsync: GenFile = /*@__PURE__*/
-  fileDesc("Chp1bml0c3luYy92MS91bml0c3luYy5wcm90bxILdW5pdHN5bmMudjEijgEKCkRlcGVuZGVuY3kSEgoKZGVwZW5kc19vbhgBIAEoCRIoCghyZXF1aXJlZBgCIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbhIvCg5jdXJyZW50X3N0YXR1cxgDIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSEQoJc2F0aXNmaWVkGAQgASgIIj0KB0Jsb2NrZWQSEwoLZmFpbGVkX3VuaXQYASABKAkSDgoGcmVhc29uGAIgASgJEg0KBWNoYWluGAMgAygJIrUCCgRVbml0EgwKBG5hbWUYASABKAkSJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxINCgVyZWFkeRgDIAEoCBItCgxkZXBlbmRlbmNpZXMYBCADKAsyFy51bml0c3luYy52MS5EZXBlbmRlbmN5EiUKB2Jsb2NrZWQYBSABKAsyFC51bml0c3luYy52MS5CbG9ja2VkEg4KBnJlYXNvbhgGIAEoCRIPCgd3YWl0aW5nGAcgASgIEjEKDXJlZ2lzdGVyZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNoYW5nZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBW93bmVyGAogASgJIuIBCgVFdmVudBILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdW5pdBgDIAEoCRIkCgRraW5kGAQgASgOMhYudW5pdHN5bmMudjEuRXZlbnRLaW5kEiUKBGZyb20YBSABKA4yFy51bml0c3luYy52MS5Vbml0U3RhdHVzEiMKAnRvGAYgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxIOCgZyZWFzb24YByABKAkSEgoKZGVwZW5kc19vbhgIIAMoCSJ2CgZDb3VudHMSDQoFdW5pdHMYASABKA0SDwoHd2FpdGVycxgCIAEoDRIPCgdzdHJlYW1zGAMgASgNEhMKC2Nvbm5lY3Rpb25zGAQgASgNEg4KBmV2ZW50cxgFIAEoBBIWCg5kcm9wcGVkX2V2ZW50cxgGIAEoBCINCgtQaW5nUmVxdWVzdCKmAQoMUGluZ1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSEAoIcHJvdG9jb2wYAiABKA0SLgoKc3RhcnRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJdXB0aW1lX21zGAQgASgEEiMKBmNvdW50cxgFIAEoCzITLnVuaXRzeW5jLnYxLkNvdW50cxILCgNwaWQYBiABKA0iWgoLV2FudFJlcXVlc3QSDAoEdW5pdBgBIAEoCRISCgpkZXBlbmRzX29uGAIgAygJEikKCWNvbmRpdGlvbhgDIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbiIvCgxXYW50UmVzcG9uc2USHwoEdW5pdBgBIAEoCzIRLnVuaXRzeW5jLnYxLlVuaXQiHAoMU3RhcnRSZXF1ZXN0EgwKBHVuaXQYASABKAkirAEKDVN0YXJ0UmVzcG9uc2USJwoHd2FpdGluZxgBIAEoCzIULnVuaXRzeW5jLnYxLldhaXRpbmdIABJAChRkZXBlbmRlbmN5X3NhdGlzZmllZBgCIAEoCzIgLnVuaXRzeW5jLnYxLkRlcGVuZGVuY3lTYXRpc2ZpZWRIABInCgdzdGFydGVkGAMgASgLMhQudW5pdHN5bmMudjEuU3RhcnRlZEgAQgcKBWV2ZW50Ii4KB1dhaXRpbmcSDQoFdW5tZXQYASADKAkSFAoMdW5yZWdpc3RlcmVkGAIgAygJIlsKE0RlcGVuZGVuY3lTYXRpc2ZpZWQSDAoEbmFtZRgBIAEoCRInCgZzdGF0dXMYAiABKA4yFy51bml0c3luYy52MS5Vbml0U3RhdHVzEg0KBXVubWV0GAMgAygJIlMKB1N0YXJ0ZWQSHwoEdW5pdBgBIAEoCzIRLnVuaXRzeW5jLnYxLlVuaXQSFAoMZGVwZW5kZW5jaWVzGAIgAygJEhEKCXdhaXRlZF9tcxgDIAEoBCIfCg9Db21wbGV0ZVJlcXVlc3QSDAoEdW5pdBgBIAEoCSJEChBDb21wbGV0ZVJlc3BvbnNlEh8KBHVuaXQYASABKAsyES51bml0c3luYy52MS5Vbml0Eg8KB2NoYW5nZWQYAiABKAgiKwoLRmFpbFJlcXVlc3QSDAoEdW5pdBgBIAEoCRIOCgZyZWFzb24YAiABKAkiUQoMRmFpbFJlc3BvbnNlEh8KBHVuaXQYASABKAsyES51bml0c3luYy52MS5Vbml0Eg8KB2NoYW5nZWQYAiABKAgSDwoHYmxvY2tlZBgDIAMoCSIeCg5HZXRVbml0UmVxdWVzdBIMCgR1bml0GAEgASgJIjIKD0dldFVuaXRSZXNwb25zZRIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdCISChBMaXN0VW5pdHNSZXF1ZXN0IjUKEUxpc3RVbml0c1Jlc3BvbnNlEiAKBXVuaXRzGAEgAygLMhEudW5pdHN5bmMudjEuVW5pdCIdCgxXYXRjaFJlcXVlc3QSDQoFdW5pdHMYASADKAkiagoNV2F0Y2hSZXNwb25zZRIpCghzbmFwc2hvdBgBIAEoCzIVLnVuaXRzeW5jLnYxLlNuYXBzaG90SAASIwoFZXZlbnQYAiABKAsyEi51bml0c3luYy52MS5FdmVudEgAQgkKB21lc3NhZ2UiPgoIU25hcHNob3QSIAoFdW5pdHMYASADKAsyES51bml0c3luYy52MS5Vbml0EhAKCGxhc3Rfc2VxGAIgASgEIhEKD0dldEdyYXBoUmVxdWVzdCJWChBHZXRHcmFwaFJlc3BvbnNlEiAKBW5vZGVzGAEgAygLMhEudW5pdHN5bmMudjEuVW5pdBIgCgVlZGdlcxgCIAMoCzIRLnVuaXRzeW5jLnYxLkVkZ2UiZQoERWRnZRIMCgR1bml0GAEgASgJEhIKCmRlcGVuZHNfb24YAiABKAkSKAoIcmVxdWlyZWQYAyABKA4yFi51bml0c3luYy52MS5Db25kaXRpb24SEQoJc2F0aXNmaWVkGAQgASgIIhQKEkdldFRpbWVsaW5lUmVxdWVzdCKWAQoTR2V0VGltZWxpbmVSZXNwb25zZRIrCgdlbnRyaWVzGAEgAygLMhoudW5pdHN5bmMudjEuVGltZWxpbmVFbnRyeRIWCg5jcml0aWNhbF9jaGFpbhgCIAMoCRIiCgZldmVudHMYAyADKAsyEi51bml0c3luYy52MS5FdmVudBIWCg5kcm9wcGVkX2V2ZW50cxgEIAEoBCKiAgoNVGltZWxpbmVFbnRyeRIMCgR1bml0GAEgASgJEicKBnN0YXR1cxgCIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSDgoGcmVhc29uGAMgASgJEjEKDXJlZ2lzdGVyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEnN0YXJ0X3JlcXVlc3RlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKq4BCgpVbml0U3RhdHVzEhsKF1VOSVRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHgoaVU5JVF9TVEFUVVNfTk9UX1JFR0lTVEVSRUQQARIXChNVTklUX1NUQVRVU19QRU5ESU5HEAISFwoTVU5JVF9TVEFUVVNfU1RBUlRFRBADEhkKFVVOSVRfU1RBVFVTX0NPTVBMRVRFRBAEEhYKElVOSVRfU1RBVFVTX0ZBSUxFRBAFKm4KCUNvbmRpdGlvbhIZChVDT05ESVRJT05fVU5TUEVDSUZJRUQQABIXChNDT05ESVRJT05fQ09NUExFVEVEEAESFQoRQ09ORElUSU9OX1NUQVJURUQQAhIWChJDT05ESVRJT05fRklOSVNIRUQQAyqiAQoJRXZlbnRLaW5kEhoKFkVWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIdChlFVkVOVF9LSU5EX1NUQVRVU19DSEFOR0VEEAESJAogRVZFTlRfS0lORF9ERVBFTkRFTkNJRVNfREVDTEFSRUQQAhIZChVFVkVOVF9LSU5EX1dBSVRfQkVHQU4QAxIZChVFVkVOVF9LSU5EX1dBSVRfRU5ERUQQBDLCBQoPVW5pdFN5bmNTZXJ2aWNlEjsKBFBpbmcSGC51bml0c3luYy52MS5QaW5nUmVxdWVzdBoZLnVuaXRzeW5jLnYxLlBpbmdSZXNwb25zZRI7CgRXYW50EhgudW5pdHN5bmMudjEuV2FudFJlcXVlc3QaGS51bml0c3luYy52MS5XYW50UmVzcG9uc2USQAoFU3RhcnQSGS51bml0c3luYy52MS5TdGFydFJlcXVlc3QaGi51bml0c3luYy52MS5TdGFydFJlc3BvbnNlMAESRwoIQ29tcGxldGUSHC51bml0c3luYy52MS5Db21wbGV0ZVJlcXVlc3QaHS51bml0c3luYy52MS5Db21wbGV0ZVJlc3BvbnNlEjsKBEZhaWwSGC51bml0c3luYy52MS5GYWlsUmVxdWVzdBoZLnVuaXRzeW5jLnYxLkZhaWxSZXNwb25zZRJECgdHZXRVbml0EhsudW5pdHN5bmMudjEuR2V0VW5pdFJlcXVlc3QaHC51bml0c3luYy52MS5HZXRVbml0UmVzcG9uc2USSgoJTGlzdFVuaXRzEh0udW5pdHN5bmMudjEuTGlzdFVuaXRzUmVxdWVzdBoeLnVuaXRzeW5jLnYxLkxpc3RVbml0c1Jlc3BvbnNlEkAKBVdhdGNoEhkudW5pdHN5bmMudjEuV2F0Y2hSZXF1ZXN0GhoudW5pdHN5bmMudjEuV2F0Y2hSZXNwb25zZTABEkcKCEdldEdyYXBoEhwudW5pdHN5bmMudjEuR2V0R3JhcGhSZXF1ZXN0Gh0udW5pdHN5bmMudjEuR2V0R3JhcGhSZXNwb25zZRJQCgtHZXRUaW1lbGluZRIfLnVuaXRzeW5jLnYxLkdldFRpbWVsaW5lUmVxdWVzdBogLnVuaXRzeW5jLnYxLkdldFRpbWVsaW5lUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Chp1bml0c3luYy92MS91bml0c3luYy5wcm90bxILdW5pdHN5bmMudjEijgEKCkRlcGVuZGVuY3kSEgoKZGVwZW5kc19vbhgBIAEoCRIoCghyZXF1aXJlZBgCIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbhIvCg5jdXJyZW50X3N0YXR1cxgDIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSEQoJc2F0aXNmaWVkGAQgASgIIj0KB0Jsb2NrZWQSEwoLZmFpbGVkX3VuaXQYASABKAkSDgoGcmVhc29uGAIgASgJEg0KBWNoYWluGAMgAygJIuACCgRVbml0EgwKBG5hbWUYASABKAkSJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxINCgVyZWFkeRgDIAEoCBItCgxkZXBlbmRlbmNpZXMYBCADKAsyFy51bml0c3luYy52MS5EZXBlbmRlbmN5EiUKB2Jsb2NrZWQYBSABKAsyFC51bml0c3luYy52MS5CbG9ja2VkEg4KBnJlYXNvbhgGIAEoCRIPCgd3YWl0aW5nGAcgASgIEjEKDXJlZ2lzdGVyZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNoYW5nZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBW93bmVyGAogASgJEhIKCmxvY2tzX2hlbGQYFCADKAkSFQoNbG9ja3Nfd2FpdGluZxgVIAMoCSKyAgoFRXZlbnQSCwoDc2VxGAEgASgEEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHVuaXQYAyABKAkSJAoEa2luZBgEIAEoDjIWLnVuaXRzeW5jLnYxLkV2ZW50S2luZBIlCgRmcm9tGAUgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxIjCgJ0bxgGIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSDgoGcmVhc29uGAcgASgJEhIKCmRlcGVuZHNfb24YCCADKAkSDQoFbG9ja3MYDyADKAkSEAoIbGVhc2VfaWQYECABKAkSEwoLbG9ja19ob2xkZXIYESABKAkSGAoQbG9ja19yZWxlYXNlZF9ieRgSIAEoCSK5AQoGQ291bnRzEg0KBXVuaXRzGAEgASgNEg8KB3dhaXRlcnMYAiABKA0SDwoHc3RyZWFtcxgDIAEoDRITCgtjb25uZWN0aW9ucxgEIAEoDRIOCgZldmVudHMYBSABKAQSFgoOZHJvcHBlZF9ldmVudHMYBiABKAQSDQoFbG9ja3MYByABKA0SFAoMbG9ja19ob2xkZXJzGAggASgNEhwKFGxvY2tfcmVxdWVzdHNfcXVldWVkGAkgASgNIg0KC1BpbmdSZXF1ZXN0IqYBCgxQaW5nUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIQCghwcm90b2NvbBgCIAEoDRIuCgpzdGFydGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgl1cHRpbWVfbXMYBCABKAQSIwoGY291bnRzGAUgASgLMhMudW5pdHN5bmMudjEuQ291bnRzEgsKA3BpZBgGIAEoDSJaCgtXYW50UmVxdWVzdBIMCgR1bml0GAEgASgJEhIKCmRlcGVuZHNfb24YAiADKAkSKQoJY29uZGl0aW9uGAMgASgOMhYudW5pdHN5bmMudjEuQ29uZGl0aW9uIi8KDFdhbnRSZXNwb25zZRIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdCIcCgxTdGFydFJlcXVlc3QSDAoEdW5pdBgBIAEoCSKsAQoNU3RhcnRSZXNwb25zZRInCgd3YWl0aW5nGAEgASgLMhQudW5pdHN5bmMudjEuV2FpdGluZ0gAEkAKFGRlcGVuZGVuY3lfc2F0aXNmaWVkGAIgASgLMiAudW5pdHN5bmMudjEuRGVwZW5kZW5jeVNhdGlzZmllZEgAEicKB3N0YXJ0ZWQYAyABKAsyFC51bml0c3luYy52MS5TdGFydGVkSABCBwoFZXZlbnQiLgoHV2FpdGluZxINCgV1bm1ldBgBIAMoCRIUCgx1bnJlZ2lzdGVyZWQYAiADKAkiWwoTRGVwZW5kZW5jeVNhdGlzZmllZBIMCgRuYW1lGAEgASgJEicKBnN0YXR1cxgCIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSDQoFdW5tZXQYAyADKAkiUwoHU3RhcnRlZBIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdBIUCgxkZXBlbmRlbmNpZXMYAiADKAkSEQoJd2FpdGVkX21zGAMgASgEIh8KD0NvbXBsZXRlUmVxdWVzdBIMCgR1bml0GAEgASgJIkQKEENvbXBsZXRlUmVzcG9uc2USHwoEdW5pdBgBIAEoCzIRLnVuaXRzeW5jLnYxLlVuaXQSDwoHY2hhbmdlZBgCIAEoCCIrCgtGYWlsUmVxdWVzdBIMCgR1bml0GAEgASgJEg4KBnJlYXNvbhgCIAEoCSJRCgxGYWlsUmVzcG9uc2USHwoEdW5pdBgBIAEoCzIRLnVuaXRzeW5jLnYxLlVuaXQSDwoHY2hhbmdlZBgCIAEoCBIPCgdibG9ja2VkGAMgAygJIh4KDkdldFVuaXRSZXF1ZXN0EgwKBHVuaXQYASABKAkiMgoPR2V0VW5pdFJlc3BvbnNlEh8KBHVuaXQYASABKAsyES51bml0c3luYy52MS5Vbml0IhIKEExpc3RVbml0c1JlcXVlc3QiNQoRTGlzdFVuaXRzUmVzcG9uc2USIAoFdW5pdHMYASADKAsyES51bml0c3luYy52MS5Vbml0Ih0KDFdhdGNoUmVxdWVzdBINCgV1bml0cxgBIAMoCSJqCg1XYXRjaFJlc3BvbnNlEikKCHNuYXBzaG90GAEgASgLMhUudW5pdHN5bmMudjEuU25hcHNob3RIABIjCgVldmVudBgCIAEoCzISLnVuaXRzeW5jLnYxLkV2ZW50SABCCQoHbWVzc2FnZSI+CghTbmFwc2hvdBIgCgV1bml0cxgBIAMoCzIRLnVuaXRzeW5jLnYxLlVuaXQSEAoIbGFzdF9zZXEYAiABKAQiEQoPR2V0R3JhcGhSZXF1ZXN0IlYKEEdldEdyYXBoUmVzcG9uc2USIAoFbm9kZXMYASADKAsyES51bml0c3luYy52MS5Vbml0EiAKBWVkZ2VzGAIgAygLMhEudW5pdHN5bmMudjEuRWRnZSJlCgRFZGdlEgwKBHVuaXQYASABKAkSEgoKZGVwZW5kc19vbhgCIAEoCRIoCghyZXF1aXJlZBgDIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbhIRCglzYXRpc2ZpZWQYBCABKAgiFAoSR2V0VGltZWxpbmVSZXF1ZXN0IpYBChNHZXRUaW1lbGluZVJlc3BvbnNlEisKB2VudHJpZXMYASADKAsyGi51bml0c3luYy52MS5UaW1lbGluZUVudHJ5EhYKDmNyaXRpY2FsX2NoYWluGAIgAygJEiIKBmV2ZW50cxgDIAMoCzISLnVuaXRzeW5jLnYxLkV2ZW50EhYKDmRyb3BwZWRfZXZlbnRzGAQgASgEIuwDCg1UaW1lbGluZUVudHJ5EgwKBHVuaXQYASABKAkSJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxIOCgZyZWFzb24YAyABKAkSMQoNcmVnaXN0ZXJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSc3RhcnRfcmVxdWVzdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoRbG9ja19yZXF1ZXN0ZWRfYXQYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKD2xvY2tfZ3JhbnRlZF9hdBgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFbG9ja3MYESADKAkSFwoPbG9ja193YWl0ZWRfZm9yGBIgASgJEjQKEGxvY2tfcmVsZWFzZWRfYXQYEyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIioKCExvY2tTcGVjEgwKBG5hbWUYASABKAkSEAoIY2FwYWNpdHkYAiABKA0iaAoTQWNxdWlyZUxvY2tzUmVxdWVzdBIkCgVsb2NrcxgBIAMoCzIVLnVuaXRzeW5jLnYxLkxvY2tTcGVjEhAKCGxlYXNlX2lkGAIgASgJEgwKBHVuaXQYAyABKAkSCwoDcGlkGAQgASgNIncKFEFjcXVpcmVMb2Nrc1Jlc3BvbnNlEikKBnF1ZXVlZBgBIAEoCzIXLnVuaXRzeW5jLnYxLkxvY2tRdWV1ZWRIABIrCgdncmFudGVkGAIgASgLMhgudW5pdHN5bmMudjEuTG9ja0dyYW50ZWRIAEIHCgVldmVudCI4CgpMb2NrUXVldWVkEioKCGJsb2NrZXJzGAEgAygLMhgudW5pdHN5bmMudjEuTG9ja0Jsb2NrZXIiVAoLTG9ja0Jsb2NrZXISDAoEbG9jaxgBIAEoCRIQCghjYXBhY2l0eRgCIAEoDRIPCgdoZWxkX2J5GAMgAygJEhQKDHF1ZXVlZF9haGVhZBgEIAEoDSJCCgtMb2NrR3JhbnRlZBINCgVsb2NrcxgBIAMoCRIRCgl3YWl0ZWRfbXMYAiABKAQSEQoJcmVjbGFpbWVkGAMgASgIIhIKEExpc3RMb2Nrc1JlcXVlc3QiOgoRTGlzdExvY2tzUmVzcG9uc2USJQoFbG9ja3MYASADKAsyFi51bml0c3luYy52MS5Mb2NrU3RhdGUiewoJTG9ja1N0YXRlEgwKBG5hbWUYASABKAkSEAoIY2FwYWNpdHkYAiABKA0SJwoHaG9sZGVycxgDIAMoCzIWLnVuaXRzeW5jLnYxLkxvY2tMZWFzZRIlCgVxdWV1ZRgEIAMoCzIWLnVuaXRzeW5jLnYxLkxvY2tMZWFzZSLLAQoJTG9ja0xlYXNlEhAKCGxlYXNlX2lkGAEgASgJEg4KBmhvbGRlchgCIAEoCRIMCgR1bml0GAMgASgJEgsKA3BpZBgEIAEoDRIwCgxyZXF1ZXN0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmdyYW50ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHJlc2VydmVkGAcgASgIEg0KBWxvY2tzGAggAygJKq4BCgpVbml0U3RhdHVzEhsKF1VOSVRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHgoaVU5JVF9TVEFUVVNfTk9UX1JFR0lTVEVSRUQQARIXChNVTklUX1NUQVRVU19QRU5ESU5HEAISFwoTVU5JVF9TVEFUVVNfU1RBUlRFRBADEhkKFVVOSVRfU1RBVFVTX0NPTVBMRVRFRBAEEhYKElVOSVRfU1RBVFVTX0ZBSUxFRBAFKm4KCUNvbmRpdGlvbhIZChVDT05ESVRJT05fVU5TUEVDSUZJRUQQABIXChNDT05ESVRJT05fQ09NUExFVEVEEAESFQoRQ09ORElUSU9OX1NUQVJURUQQAhIWChJDT05ESVRJT05fRklOSVNIRUQQAyqcAgoJRXZlbnRLaW5kEhoKFkVWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIdChlFVkVOVF9LSU5EX1NUQVRVU19DSEFOR0VEEAESJAogRVZFTlRfS0lORF9ERVBFTkRFTkNJRVNfREVDTEFSRUQQAhIZChVFVkVOVF9LSU5EX1dBSVRfQkVHQU4QAxIZChVFVkVOVF9LSU5EX1dBSVRfRU5ERUQQBBIdChlFVkVOVF9LSU5EX0xPQ0tfUkVRVUVTVEVEEBQSGwoXRVZFTlRfS0lORF9MT0NLX0dSQU5URUQQFRIcChhFVkVOVF9LSU5EX0xPQ0tfUkVMRUFTRUQQFhIeChpFVkVOVF9LSU5EX0xPQ0tfV0FJVF9FTkRFRBAXMuUGCg9Vbml0U3luY1NlcnZpY2USOwoEUGluZxIYLnVuaXRzeW5jLnYxLlBpbmdSZXF1ZXN0GhkudW5pdHN5bmMudjEuUGluZ1Jlc3BvbnNlEjsKBFdhbnQSGC51bml0c3luYy52MS5XYW50UmVxdWVzdBoZLnVuaXRzeW5jLnYxLldhbnRSZXNwb25zZRJACgVTdGFydBIZLnVuaXRzeW5jLnYxLlN0YXJ0UmVxdWVzdBoaLnVuaXRzeW5jLnYxLlN0YXJ0UmVzcG9uc2UwARJHCghDb21wbGV0ZRIcLnVuaXRzeW5jLnYxLkNvbXBsZXRlUmVxdWVzdBodLnVuaXRzeW5jLnYxLkNvbXBsZXRlUmVzcG9uc2USOwoERmFpbBIYLnVuaXRzeW5jLnYxLkZhaWxSZXF1ZXN0GhkudW5pdHN5bmMudjEuRmFpbFJlc3BvbnNlEkQKB0dldFVuaXQSGy51bml0c3luYy52MS5HZXRVbml0UmVxdWVzdBocLnVuaXRzeW5jLnYxLkdldFVuaXRSZXNwb25zZRJKCglMaXN0VW5pdHMSHS51bml0c3luYy52MS5MaXN0VW5pdHNSZXF1ZXN0Gh4udW5pdHN5bmMudjEuTGlzdFVuaXRzUmVzcG9uc2USQAoFV2F0Y2gSGS51bml0c3luYy52MS5XYXRjaFJlcXVlc3QaGi51bml0c3luYy52MS5XYXRjaFJlc3BvbnNlMAESRwoIR2V0R3JhcGgSHC51bml0c3luYy52MS5HZXRHcmFwaFJlcXVlc3QaHS51bml0c3luYy52MS5HZXRHcmFwaFJlc3BvbnNlElAKC0dldFRpbWVsaW5lEh8udW5pdHN5bmMudjEuR2V0VGltZWxpbmVSZXF1ZXN0GiAudW5pdHN5bmMudjEuR2V0VGltZWxpbmVSZXNwb25zZRJVCgxBY3F1aXJlTG9ja3MSIC51bml0c3luYy52MS5BY3F1aXJlTG9ja3NSZXF1ZXN0GiEudW5pdHN5bmMudjEuQWNxdWlyZUxvY2tzUmVzcG9uc2UwARJKCglMaXN0TG9ja3MSHS51bml0c3luYy52MS5MaXN0TG9ja3NSZXF1ZXN0Gh4udW5pdHN5bmMudjEuTGlzdExvY2tzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Dependency is one edge of a unit, with its current state.
@@ -149,6 +149,20 @@ export type Unit = Message<"unitsync.v1.Unit"> & {
    * @generated from field: string owner = 10;
    */
   owner: string;
+
+  /**
+   * Locks held by a lease taken for this unit.
+   *
+   * @generated from field: repeated string locks_held = 20;
+   */
+  locksHeld: string[];
+
+  /**
+   * Locks a lease for this unit is queued for.
+   *
+   * @generated from field: repeated string locks_waiting = 21;
+   */
+  locksWaiting: string[];
 };
 
 /**
@@ -205,6 +219,34 @@ export type Event = Message<"unitsync.v1.Event"> & {
    * @generated from field: repeated string depends_on = 8;
    */
   dependsOn: string[];
+
+  /**
+   * With the EVENT_KIND_LOCK_* kinds: the locks of the request.
+   *
+   * @generated from field: repeated string locks = 15;
+   */
+  locks: string[];
+
+  /**
+   * With the EVENT_KIND_LOCK_* kinds: the lease, as the client named it.
+   *
+   * @generated from field: string lease_id = 16;
+   */
+  leaseId: string;
+
+  /**
+   * With the EVENT_KIND_LOCK_* kinds: who asked (the unit, else the owner, else "pid N").
+   *
+   * @generated from field: string lock_holder = 17;
+   */
+  lockHolder: string;
+
+  /**
+   * With EVENT_KIND_LOCK_GRANTED after a wait: the holder whose release let it through.
+   *
+   * @generated from field: string lock_released_by = 18;
+   */
+  lockReleasedBy: string;
 };
 
 /**
@@ -249,6 +291,27 @@ export type Counts = Message<"unitsync.v1.Counts"> & {
    * @generated from field: uint64 dropped_events = 6;
    */
   droppedEvents: bigint;
+
+  /**
+   * Lock names known to the agent.
+   *
+   * @generated from field: uint32 locks = 7;
+   */
+  locks: number;
+
+  /**
+   * Leases holding locks (including reserved ones after a restart).
+   *
+   * @generated from field: uint32 lock_holders = 8;
+   */
+  lockHolders: number;
+
+  /**
+   * Lock requests waiting in a queue.
+   *
+   * @generated from field: uint32 lock_requests_queued = 9;
+   */
+  lockRequestsQueued: number;
 };
 
 /**
@@ -933,6 +996,41 @@ export type TimelineEntry = Message<"unitsync.v1.TimelineEntry"> & {
    * @generated from field: google.protobuf.Timestamp finished_at = 7;
    */
   finishedAt?: Timestamp | undefined;
+
+  /**
+   * When a lease for this unit was last requested.
+   *
+   * @generated from field: google.protobuf.Timestamp lock_requested_at = 15;
+   */
+  lockRequestedAt?: Timestamp | undefined;
+
+  /**
+   * When that lease was granted; lock_requested_at to here is the lock wait.
+   *
+   * @generated from field: google.protobuf.Timestamp lock_granted_at = 16;
+   */
+  lockGrantedAt?: Timestamp | undefined;
+
+  /**
+   * The locks of that lease.
+   *
+   * @generated from field: repeated string locks = 17;
+   */
+  locks: string[];
+
+  /**
+   * The holder whose release granted it, when it had to wait.
+   *
+   * @generated from field: string lock_waited_for = 18;
+   */
+  lockWaitedFor: string;
+
+  /**
+   * When that lease was released.
+   *
+   * @generated from field: google.protobuf.Timestamp lock_released_at = 19;
+   */
+  lockReleasedAt?: Timestamp | undefined;
 };
 
 /**
@@ -941,6 +1039,333 @@ export type TimelineEntry = Message<"unitsync.v1.TimelineEntry"> & {
  */
 export const TimelineEntrySchema: GenMessage<TimelineEntry> = /*@__PURE__*/
   messageDesc(file_unitsync_v1_unitsync, 30);
+
+/**
+ * LockSpec names one lock of a request.
+ *
+ * @generated from message unitsync.v1.LockSpec
+ */
+export type LockSpec = Message<"unitsync.v1.LockSpec"> & {
+  /**
+   * Same rules as unit names.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * How many leases may hold it at once. 0: the lock's capacity (1 for a new lock). The first use
+   * of a name fixes it; a different one is refused.
+   *
+   * @generated from field: uint32 capacity = 2;
+   */
+  capacity: number;
+};
+
+/**
+ * Describes the message unitsync.v1.LockSpec.
+ * Use `create(LockSpecSchema)` to create a new message.
+ */
+export const LockSpecSchema: GenMessage<LockSpec> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 31);
+
+/**
+ * AcquireLocksRequest asks for every lock of `locks` at once.
+ *
+ * @generated from message unitsync.v1.AcquireLocksRequest
+ */
+export type AcquireLocksRequest = Message<"unitsync.v1.AcquireLocksRequest"> & {
+  /**
+   * @generated from field: repeated unitsync.v1.LockSpec locks = 1;
+   */
+  locks: LockSpec[];
+
+  /**
+   * Chosen by the client, unique per lease (a random UUID). A restarted agent keeps a held lease
+   * reserved under this id, and a new request with the same id and locks re-claims it at once.
+   *
+   * @generated from field: string lease_id = 2;
+   */
+  leaseId: string;
+
+  /**
+   * The unit the lease is for, if any (for status and the timeline).
+   *
+   * @generated from field: string unit = 3;
+   */
+  unit: string;
+
+  /**
+   * The client process, for operators.
+   *
+   * @generated from field: uint32 pid = 4;
+   */
+  pid: number;
+};
+
+/**
+ * Describes the message unitsync.v1.AcquireLocksRequest.
+ * Use `create(AcquireLocksRequestSchema)` to create a new message.
+ */
+export const AcquireLocksRequestSchema: GenMessage<AcquireLocksRequest> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 32);
+
+/**
+ * AcquireLocksResponse is one step of a lease.
+ *
+ * @generated from message unitsync.v1.AcquireLocksResponse
+ */
+export type AcquireLocksResponse = Message<"unitsync.v1.AcquireLocksResponse"> & {
+  /**
+   * @generated from oneof unitsync.v1.AcquireLocksResponse.event
+   */
+  event: {
+    /**
+     * @generated from field: unitsync.v1.LockQueued queued = 1;
+     */
+    value: LockQueued;
+    case: "queued";
+  } | {
+    /**
+     * @generated from field: unitsync.v1.LockGranted granted = 2;
+     */
+    value: LockGranted;
+    case: "granted";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message unitsync.v1.AcquireLocksResponse.
+ * Use `create(AcquireLocksResponseSchema)` to create a new message.
+ */
+export const AcquireLocksResponseSchema: GenMessage<AcquireLocksResponse> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 33);
+
+/**
+ * LockQueued is the first message of a request that cannot be granted at once.
+ *
+ * @generated from message unitsync.v1.LockQueued
+ */
+export type LockQueued = Message<"unitsync.v1.LockQueued"> & {
+  /**
+   * One entry per lock of the request that has no room for it now.
+   *
+   * @generated from field: repeated unitsync.v1.LockBlocker blockers = 1;
+   */
+  blockers: LockBlocker[];
+};
+
+/**
+ * Describes the message unitsync.v1.LockQueued.
+ * Use `create(LockQueuedSchema)` to create a new message.
+ */
+export const LockQueuedSchema: GenMessage<LockQueued> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 34);
+
+/**
+ * LockBlocker says why one lock cannot be granted yet.
+ *
+ * @generated from message unitsync.v1.LockBlocker
+ */
+export type LockBlocker = Message<"unitsync.v1.LockBlocker"> & {
+  /**
+   * @generated from field: string lock = 1;
+   */
+  lock: string;
+
+  /**
+   * @generated from field: uint32 capacity = 2;
+   */
+  capacity: number;
+
+  /**
+   * Who holds it now.
+   *
+   * @generated from field: repeated string held_by = 3;
+   */
+  heldBy: string[];
+
+  /**
+   * Requests queued for this lock before this one.
+   *
+   * @generated from field: uint32 queued_ahead = 4;
+   */
+  queuedAhead: number;
+};
+
+/**
+ * Describes the message unitsync.v1.LockBlocker.
+ * Use `create(LockBlockerSchema)` to create a new message.
+ */
+export const LockBlockerSchema: GenMessage<LockBlocker> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 35);
+
+/**
+ * LockGranted says the lease holds its locks, until the stream ends.
+ *
+ * @generated from message unitsync.v1.LockGranted
+ */
+export type LockGranted = Message<"unitsync.v1.LockGranted"> & {
+  /**
+   * @generated from field: repeated string locks = 1;
+   */
+  locks: string[];
+
+  /**
+   * How long the request waited, in milliseconds.
+   *
+   * @generated from field: uint64 waited_ms = 2;
+   */
+  waitedMs: bigint;
+
+  /**
+   * True when the request re-claimed a lease reserved across an agent restart.
+   *
+   * @generated from field: bool reclaimed = 3;
+   */
+  reclaimed: boolean;
+};
+
+/**
+ * Describes the message unitsync.v1.LockGranted.
+ * Use `create(LockGrantedSchema)` to create a new message.
+ */
+export const LockGrantedSchema: GenMessage<LockGranted> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 36);
+
+/**
+ * ListLocksRequest asks for every lock.
+ *
+ * @generated from message unitsync.v1.ListLocksRequest
+ */
+export type ListLocksRequest = Message<"unitsync.v1.ListLocksRequest"> & {
+};
+
+/**
+ * Describes the message unitsync.v1.ListLocksRequest.
+ * Use `create(ListLocksRequestSchema)` to create a new message.
+ */
+export const ListLocksRequestSchema: GenMessage<ListLocksRequest> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 37);
+
+/**
+ * ListLocksResponse lists every lock named so far, by name.
+ *
+ * @generated from message unitsync.v1.ListLocksResponse
+ */
+export type ListLocksResponse = Message<"unitsync.v1.ListLocksResponse"> & {
+  /**
+   * @generated from field: repeated unitsync.v1.LockState locks = 1;
+   */
+  locks: LockState[];
+};
+
+/**
+ * Describes the message unitsync.v1.ListLocksResponse.
+ * Use `create(ListLocksResponseSchema)` to create a new message.
+ */
+export const ListLocksResponseSchema: GenMessage<ListLocksResponse> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 38);
+
+/**
+ * LockState is one lock.
+ *
+ * @generated from message unitsync.v1.LockState
+ */
+export type LockState = Message<"unitsync.v1.LockState"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: uint32 capacity = 2;
+   */
+  capacity: number;
+
+  /**
+   * Leases that hold it, in grant order.
+   *
+   * @generated from field: repeated unitsync.v1.LockLease holders = 3;
+   */
+  holders: LockLease[];
+
+  /**
+   * Requests waiting for it, first come first.
+   *
+   * @generated from field: repeated unitsync.v1.LockLease queue = 4;
+   */
+  queue: LockLease[];
+};
+
+/**
+ * Describes the message unitsync.v1.LockState.
+ * Use `create(LockStateSchema)` to create a new message.
+ */
+export const LockStateSchema: GenMessage<LockState> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 39);
+
+/**
+ * LockLease is one request for locks, held or queued.
+ *
+ * @generated from message unitsync.v1.LockLease
+ */
+export type LockLease = Message<"unitsync.v1.LockLease"> & {
+  /**
+   * @generated from field: string lease_id = 1;
+   */
+  leaseId: string;
+
+  /**
+   * The unit, else the owner, else "pid N".
+   *
+   * @generated from field: string holder = 2;
+   */
+  holder: string;
+
+  /**
+   * @generated from field: string unit = 3;
+   */
+  unit: string;
+
+  /**
+   * @generated from field: uint32 pid = 4;
+   */
+  pid: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp requested_at = 5;
+   */
+  requestedAt?: Timestamp | undefined;
+
+  /**
+   * Unset while queued.
+   *
+   * @generated from field: google.protobuf.Timestamp granted_at = 6;
+   */
+  grantedAt?: Timestamp | undefined;
+
+  /**
+   * Held across an agent restart with no stream attached yet.
+   *
+   * @generated from field: bool reserved = 7;
+   */
+  reserved: boolean;
+
+  /**
+   * Every lock of the request.
+   *
+   * @generated from field: repeated string locks = 8;
+   */
+  locks: string[];
+};
+
+/**
+ * Describes the message unitsync.v1.LockLease.
+ * Use `create(LockLeaseSchema)` to create a new message.
+ */
+export const LockLeaseSchema: GenMessage<LockLease> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 40);
 
 /**
  * UnitStatus is the lifecycle of a unit. Transitions only go forward.
@@ -1062,6 +1487,34 @@ export enum EventKind {
    * @generated from enum value: EVENT_KIND_WAIT_ENDED = 4;
    */
   WAIT_ENDED = 4,
+
+  /**
+   * A lease was requested (AcquireLocks).
+   *
+   * @generated from enum value: EVENT_KIND_LOCK_REQUESTED = 20;
+   */
+  LOCK_REQUESTED = 20,
+
+  /**
+   * A lease was granted: its locks are held.
+   *
+   * @generated from enum value: EVENT_KIND_LOCK_GRANTED = 21;
+   */
+  LOCK_GRANTED = 21,
+
+  /**
+   * A held lease was released (its stream ended, or its reservation after a restart expired).
+   *
+   * @generated from enum value: EVENT_KIND_LOCK_RELEASED = 22;
+   */
+  LOCK_RELEASED = 22,
+
+  /**
+   * A queued request ended without being granted (cancel, deadline, client gone).
+   *
+   * @generated from enum value: EVENT_KIND_LOCK_WAIT_ENDED = 23;
+   */
+  LOCK_WAIT_ENDED = 23,
 }
 
 /**
@@ -1178,6 +1631,30 @@ export const UnitSyncService: GenService<{
     methodKind: "unary";
     input: typeof GetTimelineRequestSchema;
     output: typeof GetTimelineResponseSchema;
+  },
+  /**
+   * AcquireLocks asks for a set of named locks, granted atomically once every one has room, first
+   * come first served among requests that share a lock. The stream is the lease: the first message
+   * is `granted` or `queued` (then `granted`); the locks stay held while the stream is open and are
+   * released the moment it ends for any reason (cancel, deadline, client gone, agent shutdown). A
+   * capacity that differs from the lock's is FAILED_PRECONDITION.
+   *
+   * @generated from rpc unitsync.v1.UnitSyncService.AcquireLocks
+   */
+  acquireLocks: {
+    methodKind: "server_streaming";
+    input: typeof AcquireLocksRequestSchema;
+    output: typeof AcquireLocksResponseSchema;
+  },
+  /**
+   * ListLocks describes every lock named so far: capacity, holders and queue.
+   *
+   * @generated from rpc unitsync.v1.UnitSyncService.ListLocks
+   */
+  listLocks: {
+    methodKind: "unary";
+    input: typeof ListLocksRequestSchema;
+    output: typeof ListLocksResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_unitsync_v1_unitsync, 0);
