@@ -63,6 +63,16 @@ function build(io: Io) {
     .option("--optional", "If no agent answers, run the command anyway with a warning")
     .example("unitsync run ide --after git-clone,env-setup -- code-server --port 8080");
 
+  verb("lock <locks>", "Hold locks (comma-separated, NAME or NAME:CAPACITY) while a command runs", async (names, options) =>
+    (await import("./lock-verb.js")).lock(io, String(names), options),
+  )
+    .option("--timeout <duration>", "How long to wait for the locks (0: no limit)", { default: DEFAULT_TIMEOUT })
+    .option("--unit <unit>", "The unit the locks are for (default: $UNITSYNC_UNIT)")
+    .example("unitsync lock dpkg -- apt-get install -y git");
+  verb("locks", "List every lock with its capacity, holders and queue", async (options) => (await import("./lock-verb.js")).locks(io, options))
+    .option("-o, --output <format>", "table or json")
+    .example("unitsync locks -o json");
+
   verb("watch [...units]", "Watch units change live (a table on a TTY, JSON lines otherwise)", async (units, options) =>
     (await import("./watch-verb.js")).watch(io, units, options),
   )

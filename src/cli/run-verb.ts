@@ -34,7 +34,7 @@ interface Outcome {
 }
 
 /** Runs the command with inherited stdio, forwarding signals; resolves with its outcome. */
-function runCommand(io: Io, command: string[], env: Record<string, string | undefined>): Promise<Outcome> {
+export function runCommand(io: Io, command: string[], env: Record<string, string | undefined>): Promise<Outcome> {
   return new Promise((resolve) => {
     // Listen before spawning: a signal that arrives as the child starts must reach it, not end us.
     const forwarders = FORWARDED.map((signal) => [signal, () => child.kill(signal)] as const);
