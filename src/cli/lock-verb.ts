@@ -54,6 +54,7 @@ export async function lock(io: Io, names: string, options: LockOptions): Promise
         locks,
         unit: options.unit ?? io.env.UNITSYNC_UNIT ?? "",
         timeoutMs,
+        timeoutLabel: formatDuration(timeoutMs),
         signal: interrupt.signal,
         progress: (line) => io.stderr.write(`${line}\n`),
       });

@@ -7,7 +7,7 @@ import { DEFAULT_TIMEOUT } from "./defaults.js";
 import { keepText } from "./text-options.js";
 
 /** Options that accumulate when repeated; every other repeated flag takes its last value. */
-const REPEATABLE = new Set(["--", "after"]);
+const REPEATABLE = new Set(["--", "after", "lock"]);
 
 type Action = (...args: any[]) => Promise<number>;
 
@@ -61,6 +61,7 @@ function build(io: Io) {
     .option("--after <units>", "Dependencies, comma-separated or repeated")
     .option("--timeout <duration>", "How long to wait for the dependencies (0: no limit)", { default: DEFAULT_TIMEOUT })
     .option("--optional", "If no agent answers, run the command anyway with a warning")
+    .option("--lock <locks>", "Locks to hold while the command runs (NAME or NAME:CAPACITY; comma-separated or repeated)")
     .example("unitsync run ide --after git-clone,env-setup -- code-server --port 8080");
 
   verb("lock <locks>", "Hold locks (comma-separated, NAME or NAME:CAPACITY) while a command runs", async (names, options) =>

@@ -5,17 +5,20 @@ import { constants } from "node:os";
 import { SHORT_DEADLINE_MS, connect, deadlineIn } from "../client/client.js";
 import { describeFailure, isShuttingDown, isUnavailable } from "../client/errors.js";
 import { ExitCode } from "../client/exit-codes.js";
-import { parseDuration } from "./duration.js";
+import { formatDuration, parseDuration } from "./duration.js";
 import { CommandError, type Io, printError } from "./io.js";
 import { type GlobalOptions, ownerOption, socketPathFor } from "./session.js";
 import { DEFAULT_TIMEOUT } from "./defaults.js";
 import { noticeFromEnv, waitToStart } from "./start-verb.js";
+import { type Lease, LeaseError, acquireLease } from "../runner/lease.js";
+import { lockArgs } from "./lock-verb.js";
 import { declare } from "./unit-verbs.js";
 
 export interface RunOptions extends GlobalOptions {
   after?: string | string[];
   timeout?: string | number;
   optional?: boolean;
+  lock?: string | string[];
   "--"?: string[];
 }
 
@@ -64,6 +67,9 @@ export async function run(io: Io, unit: string, options: RunOptions): Promise<nu
   }
   const after = parseAfter(options.after);
   const timeoutMs = parseDuration(options.timeout ?? DEFAULT_TIMEOUT, "--timeout");
+  const locks = lockArgs(options.lock);
+  const waitUntil = timeoutMs > 0 ? Date.now() + timeoutMs : 0; // --timeout bounds the lock wait too
+  let lease: Lease | undefined;
   const socketPath = socketPathFor(io, options);
   const env = { ...io.env, UNITSYNC_UNIT: unit, UNITSYNC_SOCKET: socketPath };
   const client = connect(socketPath, ownerOption(io));
@@ -84,11 +90,20 @@ export async function run(io: Io, unit: string, options: RunOptions): Promise<nu
       try {
         if (after.length > 0) await declare(client, unit, after, "completed");
         await waitToStart(client, unit, { timeoutMs, progress: io.stderr, notice: noticeFromEnv(io.env), signal: interrupt.signal });
+        if (locks.length > 0) {
+          const progress = (line: string) => io.stderr.write(`${line}\n`);
+          const leaseTimeoutMs = waitUntil > 0 ? Math.max(1, waitUntil - Date.now()) : 0;
+          const timeoutLabel = formatDuration(timeoutMs);
+          lease = await acquireLease(client, { locks, unit, timeoutMs: leaseTimeoutMs, timeoutLabel, signal: interrupt.signal, progress }).catch((error) => {
+            throw error instanceof LeaseError ? new CommandError(error.message, error.exitCode) : error;
+          });
+        }
         interrupt.signal.throwIfAborted(); // a signal just as the unit started: still not run
       } finally {
         for (const [signal, onSignal] of onSignals) io.signals.off(signal, onSignal);
       }
     } catch (error) {
+      lease?.release();
       if (interrupted) {
         printError(io, `run ${unit}: interrupted by ${interrupted}`);
         // Dependents fail at once instead of waiting for a unit that will never run.
@@ -108,7 +123,7 @@ export async function run(io: Io, unit: string, options: RunOptions): Promise<nu
       }
       return failure.exitCode;
     }
-    const outcome = await runCommand(io, command, env);
+    const outcome = await runCommand(io, command, env).finally(() => lease?.release()); // locks go the moment cmd exits
     try {
       if (outcome.failure) await client.fail({ unit, reason: outcome.failure }, short());
       else await client.complete({ unit }, short());

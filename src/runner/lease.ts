@@ -50,6 +50,8 @@ export interface LeaseOptions {
   signal?: AbortSignal;
   /** Progress lines: who holds what the request waits for, and when it is granted. */
   progress?: (line: string) => void;
+  /** How the timeout reads in the timeout error (the caller's --timeout); default: timeoutMs. */
+  timeoutLabel?: string;
   /** Default: a random UUID. */
   leaseId?: string;
 }
@@ -115,7 +117,7 @@ export async function acquireLease(client: UnitSyncClient, options: LeaseOptions
     if (timedOut) {
       const held = blockers.flatMap((b) => b.heldBy);
       throw new LeaseError(
-        `timeout waiting for lock ${quoted(names)} after ${seconds(options.timeoutMs)}${held.length > 0 ? `; held by ${quoted([...new Set(held)])}` : ""}`,
+        `timeout waiting for lock ${quoted(names)} after ${options.timeoutLabel ?? seconds(options.timeoutMs)}${held.length > 0 ? `; held by ${quoted([...new Set(held)])}` : ""}`,
         ExitCode.timeout,
       );
     }
