@@ -15,8 +15,8 @@ import {
   type WatchResponse,
   WatchResponseSchema,
 } from "../../gen/unitsync/v1/unitsync_pb.js";
-import { eventToProto, timelineToProto, unitToProto } from "./convert.js";
-import { createLockHandlers, withLocks } from "./lock-handlers.js";
+import { eventToProto, unitToProto } from "./convert.js";
+import { createLockHandlers, lockTimeline, withLocks } from "./lock-handlers.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -178,7 +178,7 @@ export function createHandlers(ctx: AgentContext): Handlers {
       };
     }),
 
-    getTimeline: unary(ctx, () => timelineToProto(registry.timeline(), registry.events(), registry.counts().droppedEvents)),
+    getTimeline: unary(ctx, () => lockTimeline(ctx, registry.timeline())),
 
     ...createLockHandlers(ctx),
 

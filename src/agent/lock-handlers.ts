@@ -1,18 +1,22 @@
 // The lock handlers: AcquireLocks (the stream is the lease) and ListLocks, over the lock table.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { timelineWithLocks } from "../core/lock-timeline.js";
 import type { LeaseView, LockTable } from "../core/locks.js";
+import type { Timeline } from "../core/timeline.js";
 import {
   type AcquireLocksRequest,
   type AcquireLocksResponse,
   AcquireLocksResponseSchema,
   LockLeaseSchema,
   type LockLease,
+  type GetTimelineResponse,
   type ListLocksResponse,
   type Unit,
   UnitSyncService,
 } from "../../gen/unitsync/v1/unitsync_pb.js";
 import type { ServiceHandlers } from "../rpc/service.js";
+import { timelineToProto } from "./convert.js";
 import { type AgentContext, serverStream, unary } from "./handlers.js";
 
 type Handlers = ServiceHandlers<typeof UnitSyncService>;
@@ -36,6 +40,23 @@ export function withLocks(locks: LockTable, unit: Unit): Unit {
   unit.locksHeld = held;
   unit.locksWaiting = waiting;
   return unit;
+}
+
+/** The timeline with each unit's last lease and a critical chain that follows lock waits. */
+export function lockTimeline(ctx: AgentContext, base: Timeline): GetTimelineResponse {
+  const records = ctx.locks.unitRecords();
+  const timeline = records.size === 0 ? base : timelineWithLocks(base, ctx.registry.graphView().edges, records);
+  const response = timelineToProto(timeline, ctx.registry.events(), ctx.registry.counts().droppedEvents);
+  for (const entry of response.entries) {
+    const record = records.get(entry.unit);
+    if (!record) continue;
+    entry.locks = [...record.locks];
+    entry.lockRequestedAt = timestampFromMs(record.requestedAt);
+    if (record.grantedAt !== undefined) entry.lockGrantedAt = timestampFromMs(record.grantedAt);
+    if (record.releasedAt !== undefined) entry.lockReleasedAt = timestampFromMs(record.releasedAt);
+    if (record.waitedFor) entry.lockWaitedFor = record.waitedFor.holder;
+  }
+  return response;
 }
 
 export function createLockHandlers(ctx: AgentContext): Pick<Handlers, "acquireLocks" | "listLocks"> {

@@ -54,7 +54,17 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     limits: options.limits ?? {},
     onListenerError: (error) => log(`watch listener failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   });
-  const locks = new LockTable();
+  // Lock events join the unit events in the one log, so watch and timeline see them in order.
+  const locks = new LockTable({
+    onEvent: (event) =>
+      registry.record({
+        unit: event.unit,
+        kind: event.kind,
+        reason: event.reason,
+        // lock names hold no control characters, so a newline separates them
+        detail: { locks: event.locks.join("\n"), leaseId: event.leaseId, holder: event.holder, releasedBy: event.releasedBy },
+      }),
+  });
   const shutdown = new AbortController();
   const sockets = new Set<Socket>();
   const context: AgentContext = {

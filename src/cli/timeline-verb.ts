@@ -22,6 +22,10 @@ interface Row {
   waited_ms: number | null;
   /** Started → completed or failed. */
   ran_ms: number | null;
+  /** With a lease: its locks, lock requested → granted, and whose release granted it. */
+  locks?: string[];
+  lock_waited_ms?: number | null;
+  lock_waited_for?: string;
 }
 
 const ms = (t: TimelineEntry["registeredAt"]) => (t ? timestampMs(t) : undefined);
@@ -41,9 +45,20 @@ export function timelineRows(response: GetTimelineResponse): { origin: number; r
       finished_ms: rel(finished),
       waited_ms: requested !== undefined && started !== undefined ? started - requested : null,
       ran_ms: started !== undefined && finished !== undefined ? finished - started : null,
+      ...lockColumns(e),
     };
   });
   return { origin, rows };
+}
+
+function lockColumns(e: TimelineEntry): Pick<Row, "locks" | "lock_waited_ms" | "lock_waited_for"> {
+  if (e.locks.length === 0) return {};
+  const [asked, granted] = [ms(e.lockRequestedAt), ms(e.lockGrantedAt)];
+  return {
+    locks: e.locks,
+    lock_waited_ms: asked !== undefined && granted !== undefined ? granted - asked : null,
+    ...(e.lockWaitedFor ? { lock_waited_for: e.lockWaitedFor } : {}),
+  };
 }
 
 const at = (value: number | null) => (value === null ? "-" : `+${formatDuration(value)}`);
@@ -53,14 +68,17 @@ const span = (value: number | null) => (value === null ? "-" : formatDuration(va
 export function renderTimeline(response: GetTimelineResponse): string {
   const { rows } = timelineRows(response);
   if (rows.length === 0) return "No units registered\n";
+  // Lock waits get their own column, apart from dependency waits, once any unit took a lock.
+  const withLocks = rows.some((r) => r.locks);
   let text = table(
-    ["UNIT", "STATUS", "REGISTERED", "STARTED", "WAITED", "RAN", "OUTCOME"],
+    ["UNIT", "STATUS", "REGISTERED", "STARTED", "WAITED", ...(withLocks ? ["LOCK WAIT"] : []), "RAN", "OUTCOME"],
     rows.map((r) => [
       r.unit,
       r.status,
       at(r.registered_ms),
       at(r.started_ms),
       span(r.waited_ms),
+      ...(withLocks ? [r.locks ? span(r.lock_waited_ms ?? null) : "-"] : []),
       span(r.ran_ms),
       r.reason || (r.status === "completed" ? "ok" : ""),
     ]),
@@ -73,6 +91,11 @@ export function renderTimeline(response: GetTimelineResponse): string {
       const line = `${name} @${span(row?.started_ms ?? null)} +${span(row?.ran_ms ?? null)}`;
       text += depth === 0 ? `${line}\n` : `${"  ".repeat(depth - 1)}└─${line}\n`;
     });
+  }
+  const waits = rows.filter((r) => r.lock_waited_for);
+  if (waits.length > 0) {
+    text += "\nLock waits:\n";
+    for (const r of waits) text += `${r.unit} waited ${span(r.lock_waited_ms ?? null)} for ${r.locks!.join(", ")} held by ${r.lock_waited_for}\n`;
   }
   if (response.droppedEvents > 0n) text += `\n(${response.droppedEvents} oldest events were dropped from the log)\n`;
   return text;

@@ -24,6 +24,9 @@ export function eventJson(event: Event) {
     to: statusName(event.to),
     reason: event.reason,
     depends_on: event.dependsOn,
+    ...(event.leaseId
+      ? { locks: event.locks, lease_id: event.leaseId, holder: event.lockHolder, ...(event.lockReleasedBy ? { released_by: event.lockReleasedBy } : {}) }
+      : {}),
   };
 }
 

@@ -10,7 +10,11 @@ export type EventKind =
   | "status-changed"
   | "dependencies-declared"
   | "wait-began"
-  | "wait-ended";
+  | "wait-ended"
+  | "lock-requested"
+  | "lock-granted"
+  | "lock-released"
+  | "lock-wait-ended";
 
 export interface UnitEvent {
   readonly seq: number;

@@ -22,6 +22,10 @@ const EVENT_KIND: Record<CoreEventKind, EventKind> = {
   "dependencies-declared": EventKind.DEPENDENCIES_DECLARED,
   "wait-began": EventKind.WAIT_BEGAN,
   "wait-ended": EventKind.WAIT_ENDED,
+  "lock-requested": EventKind.LOCK_REQUESTED,
+  "lock-granted": EventKind.LOCK_GRANTED,
+  "lock-released": EventKind.LOCK_RELEASED,
+  "lock-wait-ended": EventKind.LOCK_WAIT_ENDED,
 };
 
 function invert<K extends string, V extends number>(table: Record<K, V>): Map<V, K> {
