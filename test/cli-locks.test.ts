@@ -5,7 +5,7 @@ import { join } from "node:path";
 import test from "ava";
 import { tempDir, withAgent } from "./helpers/agent.js";
 import { withAgentProcess } from "./helpers/agent-process.js";
-import { cli, spawnCli } from "./helpers/cli.js";
+import { ROOT, cli, spawnCli, spawnProcess } from "./helpers/cli.js";
 import { fileAppears, outputMatches, writeScript } from "./helpers/ops.js";
 
 /** A stand-in for apt-get: fails (exit 99) if another one holds its flock, else waits for `go`. */
@@ -175,4 +175,21 @@ test("locks: a table with one row per holder and queued request, and JSON", asyn
   t.deepEqual(JSON.parse(status.stdout).locks_waiting, ["dpkg", "net"]);
   h.abort();
   w.abort();
+});
+
+test("the examples' apt stand-in fails, as dpkg does, while another process holds its lock file", async (t) => {
+  const dir = tempDir(t);
+  const lockFile = join(dir, "lock-frontend");
+  const [ready, go] = [join(dir, "ready"), join(dir, "go")];
+  const holder = spawnProcess("flock", [lockFile, "sh", "-c", `touch ${ready}; while [ ! -e ${go} ]; do sleep 0.02; done`]);
+  await fileAppears(ready);
+  const standIn = join(ROOT, "examples/lib/fake-apt-get.sh");
+  const overlapped = await spawnProcess("bash", [standIn, "install", "git"], { DPKG_LOCK_FILE: lockFile }).done;
+  t.is(overlapped.code, 100);
+  t.regex(overlapped.stderr, /^E: Could not get lock /);
+  writeFileSync(go, "");
+  t.is((await holder.done).code, 0);
+  const alone = await spawnProcess("bash", [standIn, "install", "git"], { DPKG_LOCK_FILE: lockFile, UNITSYNC_UNIT: "apt" }).done;
+  t.is(alone.code, 0, alone.stderr);
+  t.is(alone.stdout, "apt: installing git\napt: installed git\n");
 });
