@@ -191,5 +191,5 @@ test("the examples' apt stand-in fails, as dpkg does, while another process hold
   t.is((await holder.done).code, 0);
   const alone = await spawnProcess("bash", [standIn, "install", "git"], { DPKG_LOCK_FILE: lockFile, UNITSYNC_UNIT: "apt" }).done;
   t.is(alone.code, 0, alone.stderr);
-  t.is(alone.stdout, "apt: installing git\napt: installed git\n");
+  t.is(alone.stdout, "apt: apt-get install git\napt: done\n");
 });

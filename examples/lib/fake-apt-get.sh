@@ -8,6 +8,6 @@ if ! flock -n 9; then
   echo "E: Could not get lock $lock. It is held by another process" >&2
   exit 100
 fi
-echo "${UNITSYNC_UNIT:-apt-get}: installing $*"
+echo "${UNITSYNC_UNIT:-apt-get}: apt-get $*"
 sleep 0.4
-echo "${UNITSYNC_UNIT:-apt-get}: installed $*"
+echo "${UNITSYNC_UNIT:-apt-get}: done"
