@@ -9,6 +9,7 @@ import { performance } from "node:perf_hooks";
 import { type UnitSyncClient, connect } from "../src/client/client.js";
 import { startAgent } from "../src/agent/server.js";
 import { Registry } from "../src/core/registry.js";
+import { lockHandoff } from "./locks.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin/unitsync.cjs");
@@ -320,6 +321,7 @@ async function main(): Promise<void> {
     }],
     ["waiters", waiters],
     ["agent", agentStartup],
+    ["locks", async () => Object.entries(await lockHandoff(QUICK)).forEach(([key, value]) => record(key, value, 3))],
   ];
   for (const [name, run] of sections) if (only.size === 0 || only.has(name)) await run();
   if (only.size > 0) return;
