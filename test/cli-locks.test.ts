@@ -193,3 +193,25 @@ test("the examples' apt stand-in fails, as dpkg does, while another process hold
   t.is(alone.code, 0, alone.stderr);
   t.is(alone.stdout, "apt: apt-get install git\napt: done\n");
 });
+
+test.serial("run --lock with --ready: a service holds its locks until it is ready, not for its lifetime", async (t) => {
+  const { client, socketPath } = await withAgent(t);
+  const dir = tempDir(t);
+  const [readyFile, go, pidFile] = [join(dir, "ready"), join(dir, "go"), join(dir, "pid")];
+  const env = { UNITSYNC_SOCKET: socketPath };
+  const service = spawnCli(
+    ["run", "db", "--lock", "dpkg", "--ready", `file:${readyFile}`, "--", "sh", "-c", `echo $$ > ${pidFile}; while [ ! -e ${go} ]; do sleep 0.02; done; touch ${readyFile}; exec sleep 60`],
+    env,
+  );
+  t.teardown(() => service.child.kill("SIGKILL"));
+  await fileAppears(pidFile);
+  const next = spawnCli(["lock", "dpkg", "--", "true"], env);
+  await waitFor(async () => (await queueLength(client, "dpkg")) === 1, "lock queued behind the service");
+  writeFileSync(go, "");
+  const result = await next.done;
+  t.is(result.code, 0, result.stderr);
+  t.is(service.child.exitCode, null, "the service keeps running after it gave its locks back");
+  t.is((await client.getUnit({ unit: "db" })).unit!.status, 4 /* completed */);
+  service.child.kill("SIGTERM"); // run passes it on to the service's process group
+  await service.done;
+});

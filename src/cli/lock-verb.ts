@@ -4,13 +4,14 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { SHORT_DEADLINE_MS, connect, deadlineIn } from "../client/client.js";
 import { describeFailure } from "../client/errors.js";
 import { ExitCode } from "../client/exit-codes.js";
+import { startAttempt } from "../runner/attempt.js";
 import { type LockArg, LeaseError, acquireLease, parseLocks } from "../runner/lease.js";
+import { DEFAULT_GRACE_MS } from "../runner/run-unit.js";
 import type { LockLease } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { DEFAULT_TIMEOUT } from "./defaults.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { json, outputFormat, table } from "./format.js";
 import { CommandError, type Io, printError } from "./io.js";
-import { runCommand } from "./run-verb.js";
 import { type GlobalOptions, ownerOption, socketPathFor, withClient } from "./session.js";
 
 export interface LockOptions extends GlobalOptions {
@@ -75,12 +76,26 @@ export async function lock(io: Io, names: string, options: LockOptions): Promise
     }
     let running = true;
     void lease.lost.then((reason) => {
-      if (running) printError(io, `${what}: lease lost while the command runs: ${describeFailure(reason, socketPath).message}`);
+      if (running) printError(io, `${what}: the locks were lost while the command runs: ${describeFailure(reason, socketPath).message}`);
     });
+    // The command in its own process group; our signals go on to it.
+    const attempt = startAttempt({
+      command,
+      env: { ...io.env, UNITSYNC_SOCKET: socketPath },
+      stdio: "inherit",
+      checks: [],
+      readyTimeoutMs: 0,
+      runTimeoutMs: 0,
+      graceMs: DEFAULT_GRACE_MS,
+    });
+    const forwarders = FORWARDED.map((signal) => [signal, () => attempt.signal(signal)] as const);
+    for (const [signal, forward] of forwarders) io.signals.on(signal, forward);
     try {
-      const outcome = await runCommand(io, command, { ...io.env, UNITSYNC_SOCKET: socketPath });
-      return outcome.exitCode;
+      const result = await attempt.result;
+      if (result.end.exitCode !== 0 && /not found|cannot run/.test(result.reason)) printError(io, `${what}: ${result.reason}`);
+      return result.exitCode;
     } finally {
+      for (const [signal, forward] of forwarders) io.signals.off(signal, forward);
       running = false;
       lease.release(); // the moment the command exits, whatever its outcome
     }

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { UnitSyncClient } from "../client/client.js";
 import { ExitCode } from "../client/exit-codes.js";
 import type { AcquireLocksResponse, LockBlocker } from "../../gen/unitsync/v1/unitsync_pb.js";
+import { RunnerError } from "./wait-to-start.js";
 
 export interface LockArg {
   name: string;
@@ -12,14 +13,7 @@ export interface LockArg {
 }
 
 /** A failure to take a lease that the caller reports as one line with this exit code. */
-export class LeaseError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
+export class LeaseError extends RunnerError {}
 
 /**
  * `dpkg`, `builds:2`, `a,b` (repeatable) → lock specs. A trailing `:N` is the capacity; any other
