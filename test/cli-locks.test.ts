@@ -1,5 +1,6 @@
 // `run --lock`, `lock` and `locks` as real processes over a real agent: no overlap (flock -n
 // detects one), capacity, {x,y}/{y,x} from 50 processes, kill -9 of a holder, clear refusals.
+import { EventEmitter } from "node:events";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
@@ -214,4 +215,28 @@ test.serial("run --lock with --ready: a service holds its locks until it is read
   t.is((await client.getUnit({ unit: "db" })).unit!.status, 4 /* completed */);
   service.child.kill("SIGTERM"); // run passes it on to the service's process group
   await service.done;
+});
+
+test("a signal while lock or run --lock waits for a lock ends the wait, leaves nothing queued, and the run's unit is failed", async (t) => {
+  const { client, socketPath, agent } = await withAgent(t);
+  const env = { UNITSYNC_SOCKET: socketPath };
+  const held = new AbortController();
+  const lease = client.acquireLocks({ leaseId: "held", unit: "apt-a", pid: 1, locks: [{ name: "dpkg", capacity: 0 }] }, { signal: held.signal });
+  await lease[Symbol.asyncIterator]().next();
+  for (const argv of [["lock", "dpkg", "--", "true"], ["run", "apt-b", "--lock", "dpkg", "--", "true"]]) {
+    const signals = new EventEmitter();
+    const running = cli(argv, env, signals);
+    await waitFor(async () => (await queueLength(client, "dpkg")) === 1, `${argv[0]} queued`);
+    signals.emit("SIGTERM");
+    const result = await running;
+    t.is(result.code, 143, result.stderr);
+    t.regex(result.stderr, /interrupted by SIGTERM\n$/);
+    // the cancel reaches the agent just after the command returns
+    await waitFor(async () => agent.context.locks.counts().queued === 0, "the request withdrawn");
+    t.deepEqual(agent.context.locks.counts(), { locks: 1, holders: 1, queued: 0 });
+  }
+  const unit = (await client.getUnit({ unit: "apt-b" })).unit!;
+  t.is(unit.status, 5 /* failed */);
+  t.is(unit.reason, "not run: interrupted by SIGTERM");
+  held.abort();
 });
