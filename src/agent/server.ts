@@ -1,5 +1,6 @@
 // The agent: a grpc-js server fed by our own Unix-socket listener (so the agent owns the socket
 // file and counts connections), and a shutdown that ends every wait and stream before closing.
+import { setMaxListeners } from "node:events";
 import { createServer, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { ShuttingDown } from "../core/errors.js";
@@ -66,6 +67,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       }),
   });
   const shutdown = new AbortController();
+  // Every open stream (waits, watches, lock leases) listens for shutdown: thousands, not a leak.
+  setMaxListeners(0, shutdown.signal);
   const sockets = new Set<Socket>();
   const context: AgentContext = {
     registry,
