@@ -83,7 +83,7 @@ function rawRequest(socketPath: string, request: object, onMessage: (kind: strin
   return { kind: "kill", messages, end: () => socket.destroy() };
 }
 
-const STEPS = 1_000;
+const REQUESTS = 1_000;
 const NAMES = ["dpkg", "builds", "x", "y", "net"];
 const CAPACITY: Record<string, number> = { dpkg: 1, builds: 2, x: 1, y: 1, net: 3 };
 
@@ -102,7 +102,7 @@ test("drill: 1,000 random requests, cancels and kills over the wire match the re
   const live = new Map<string, Live>();
   const grants = new Map<string, number>();
   let [requests, refused, cancels, kills, overCapacity] = [0, 0, 0, 0, 0];
-  for (let step = 0; step < STEPS; step++) {
+  for (let step = 0; requests < REQUESTS; step++) {
     if (step % 250 === 249) {
       channel = new grpc.Client(socketTarget(socketPath), grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
       client = promiseClient(UnitSyncService, channel);
@@ -152,7 +152,8 @@ test("drill: 1,000 random requests, cancels and kills over the wire match the re
     } else {
       // most ends hit a holder (its command exits, is cancelled or killed); the rest a waiter
       const holders = new Set(model.granted());
-      const pool = [...live.keys()].filter((k) => holders.has(k) === next() < 0.7);
+      const holder = next() < 0.7;
+      const pool = [...live.keys()].filter((k) => holders.has(k) === holder);
       const ids = pool.length > 0 ? pool : [...live.keys()];
       const id = ids[Math.floor(next() * ids.length)]!;
       live.get(id)!.end();

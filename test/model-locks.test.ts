@@ -64,7 +64,7 @@ const NAMES = ["dpkg", "builds", "x", "y", "net", "gpu"];
 const CAPACITY: Record<string, number> = { dpkg: 1, builds: 2, x: 1, y: 1, net: 3, gpu: 1 };
 
 for (const seed of [1, 2, 3]) {
-  test(`drill (seed ${seed}): ${STEPS} random requests, cancels and kills match the model; no lost or double grant, capacity never exceeded`, async (t) => {
+  test(`drill (seed ${seed}): ${STEPS} random requests with cancels and kills match the model; no lost or double grant, capacity never exceeded`, async (t) => {
     const next = random(Number(process.env.UNITSYNC_FUZZ_SEED ?? seed));
     const grantEvents = new Map<string, number>();
     const table = new LockTable({
@@ -77,7 +77,7 @@ for (const seed of [1, 2, 3]) {
     let requests = 0;
     let grants = 0;
     let refused = 0;
-    for (let step = 0; step < STEPS; step++) {
+    for (let step = 0; requests < STEPS; step++) {
       const roll = next();
       if (roll < 0.55 || live.size === 0) {
         const id = `r${requests++}`;
