@@ -14,12 +14,18 @@ import {
   type WatchResponse,
   WatchResponseSchema,
 } from "../../gen/unitsync/v1/unitsync_pb.js";
-import { eventToProto, timelineToProto, unitToProto } from "./convert.js";
+import type { Processes } from "../core/processes.js";
+import { UnitNotFound } from "../core/errors.js";
+import type { UnitView } from "../core/registry.js";
+import { eventToProto, timelineToProto, unitToProto as unitMessage } from "./convert.js";
+import { processFromProto } from "./process-convert.js";
 
 export const PROTOCOL_VERSION = 1;
 
 export interface AgentContext {
   readonly registry: Registry;
+  /** The processes behind units, as their runners report them; composed with the registry here. */
+  readonly processes: Processes;
   readonly version: string;
   readonly startedAt: number;
   /** Aborts, with ShuttingDown as its reason, when the agent begins to shut down. */
@@ -103,7 +109,9 @@ function serverStream<Req, Res>(
 }
 
 export function createHandlers(ctx: AgentContext): Handlers {
-  const { registry } = ctx;
+  const { registry, processes } = ctx;
+  // Every unit goes out with its process state beside its status.
+  const unitToProto = (view: UnitView) => unitMessage(view, processes.get(view.name));
   return {
     ping: unary(ctx, () => {
       const counts = registry.counts();
@@ -171,7 +179,16 @@ export function createHandlers(ctx: AgentContext): Handlers {
       };
     }),
 
-    getTimeline: unary(ctx, () => timelineToProto(registry.timeline(), registry.events(), registry.counts().droppedEvents)),
+    getTimeline: unary(ctx, () =>
+      timelineToProto(registry.timeline(), registry.events(), registry.counts().droppedEvents, (unit) => processes.get(unit)),
+    ),
+
+    reportProcess: unary(ctx, (request) => {
+      const view = registry.get(request.unit);
+      if (view.status === "not registered") throw new UnitNotFound(request.unit);
+      processes.report(request.unit, processFromProto(request.process));
+      return { $typeName: "unitsync.v1.ReportProcessResponse", unit: unitToProto(registry.get(request.unit)) };
+    }),
 
     start: serverStream<Parameters<Handlers["start"]>[0]["request"], StartResponse>(ctx, async (request, signal, send, owner) => {
       const message = (event: StartResponse["event"]) => create(StartResponseSchema, { event });

@@ -3,7 +3,7 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { SHORT_DEADLINE_MS, deadlineIn } from "../client/client.js";
 import { statusName } from "../rpc/enums.js";
-import type { GetTimelineResponse, TimelineEntry } from "../../gen/unitsync/v1/unitsync_pb.js";
+import { type GetTimelineResponse, type ProcessState, ProcessState_Phase, type TimelineEntry } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { formatDuration } from "./duration.js";
 import { json, outputFormat, table } from "./format.js";
 import type { Io } from "./io.js";
@@ -22,9 +22,26 @@ interface Row {
   waited_ms: number | null;
   /** Started → completed or failed. */
   ran_ms: number | null;
+  /** For a unit run by `run`/`up`: when its process became ready, and how long the process lived (spawn → exit, or → now). */
+  ready_ms?: number | null;
+  lifetime_ms?: number | null;
+  /** How the process ended ("" for exit 0; null while it runs). */
+  exit_reason?: string | null;
 }
 
 const ms = (t: TimelineEntry["registeredAt"]) => (t ? timestampMs(t) : undefined);
+
+/** Ready time and lifetime of a unit's process; nothing for a unit nobody ran with `run` or `up`. */
+function processTimes(p: ProcessState | undefined, rel: (t: number | undefined) => number | null) {
+  if (!p) return {};
+  const [spawned, exited] = [ms(p.startedAt), ms(p.exitedAt)];
+  const exitedNow = p.phase === ProcessState_Phase.EXITED || p.phase === ProcessState_Phase.RETRY_WAIT;
+  return {
+    ready_ms: rel(ms(p.readyAt)),
+    lifetime_ms: spawned === undefined ? null : (exited ?? Date.now()) - spawned,
+    exit_reason: exitedNow ? p.exitReason : null,
+  };
+}
 
 export function timelineRows(response: GetTimelineResponse): { origin: number; rows: Row[] } {
   const origin = Math.min(...response.entries.map((e) => ms(e.registeredAt) ?? Infinity));
@@ -41,6 +58,7 @@ export function timelineRows(response: GetTimelineResponse): { origin: number; r
       finished_ms: rel(finished),
       waited_ms: requested !== undefined && started !== undefined ? started - requested : null,
       ran_ms: started !== undefined && finished !== undefined ? finished - started : null,
+      ...processTimes(e.process, rel),
     };
   });
   return { origin, rows };
@@ -53,8 +71,11 @@ const span = (value: number | null) => (value === null ? "-" : formatDuration(va
 export function renderTimeline(response: GetTimelineResponse): string {
   const { rows } = timelineRows(response);
   if (rows.length === 0) return "No units registered\n";
+  // With services (units run with readiness checks): when each became ready and how long its process lived.
+  const processes = response.entries.some((e) => (e.process?.checks.length ?? 0) > 0);
+  const lived = (r: Row) => (r.lifetime_ms == null ? "-" : `${formatDuration(r.lifetime_ms)}${r.exit_reason === null ? " (running)" : ""}`);
   let text = table(
-    ["UNIT", "STATUS", "REGISTERED", "STARTED", "WAITED", "RAN", "OUTCOME"],
+    ["UNIT", "STATUS", "REGISTERED", "STARTED", "WAITED", "RAN", ...(processes ? ["READY", "LIFETIME"] : []), "OUTCOME"],
     rows.map((r) => [
       r.unit,
       r.status,
@@ -62,6 +83,7 @@ export function renderTimeline(response: GetTimelineResponse): string {
       at(r.started_ms),
       span(r.waited_ms),
       span(r.ran_ms),
+      ...(processes ? [at(r.ready_ms ?? null), lived(r)] : []),
       r.reason || (r.status === "completed" ? "ok" : ""),
     ]),
   );
