@@ -21,7 +21,7 @@ async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what:
 }
 
 test("a service's pending check and its last error, then its pid, then its exit show in status, list and the timeline", async (t) => {
-  const { client, socketPath } = await withAgent(t);
+  const { agent, client, socketPath } = await withAgent(t);
   const port = await freePort();
   const dir = tempDir(t);
   const server = `const fs = require("fs"), dir = ${JSON.stringify(dir)};
@@ -73,6 +73,17 @@ wait();`;
   t.true(ms(entry.process!.exitedAt) >= ms(entry.process!.readyAt), "it lived past ready");
   t.is(row.lifetime_ms, Math.round(ms(entry.process!.exitedAt) - ms(entry.process!.startedAt)));
   t.is(row.exit_reason, "killed by SIGTERM");
+  // The shared event log has the process's story in order, around the unit's completion.
+  const story = agent.registry
+    .events()
+    .filter((e) => e.unit === "web" && (e.kind.startsWith("process-") || e.to === "completed"))
+    .map((e) => (e.kind === "status-changed" ? "completed" : `${e.kind}: ${e.reason}`));
+  const where = (line: string) => story.indexOf(line);
+  t.true(where(`process-started: pid ${pid}, attempt 1 of 1`) === 0, story.join("\n"));
+  t.true(where(`process-checked: tcp:${port}: connection refused`) > 0, story.join("\n"));
+  t.true(where("completed") > where(`process-checked: tcp:${port}: connection refused`), story.join("\n"));
+  t.true(where(`process-ready: tcp:${port}`) > where("completed"), story.join("\n"));
+  t.is(story.at(-1), "process-exited: killed by SIGTERM");
   const table = (await cli(["timeline", "--socket", socketPath])).stdout;
   t.regex(table, /READY\s+LIFETIME\s+OUTCOME/);
 });
@@ -108,4 +119,21 @@ test("ReportProcess refuses an attempt beyond max_attempts and changes nothing",
   const error = await t.throwsAsync(client.reportProcess({ unit: "u", process: { pid: 1, attempt: 3, maxAttempts: 2 } }));
   t.regex(error!.message, /attempt 3 of 2/);
   t.is((await client.getUnit({ unit: "u" })).unit!.process, undefined);
+});
+
+test("watch -o json shows the process events with the reported state", async (t) => {
+  const { socketPath } = await withAgent(t);
+  const watch = spawnCli(["watch", "-o", "json", "--socket", socketPath]);
+  t.teardown(() => watch.child.kill("SIGKILL"));
+  await until(async () => watch.stdout(), (out) => out.includes('"snapshot"'), "the snapshot");
+  t.is((await spawnCli(["run", "step", "--", "sh", "-c", "exit 2"], { UNITSYNC_SOCKET: socketPath }).done).code, 2);
+  const exited = await until(
+    async () => watch.stdout().split("\n").filter((l) => l.includes('"process-exited"')),
+    (lines) => lines.length > 0,
+    "a process-exited event",
+  );
+  const event = JSON.parse(exited[0]!);
+  t.like(event, { type: "event", unit: "step", kind: "process-exited", reason: "exit status 2" });
+  t.like(event.process, { state: "exited", exit_code: 2, exit_reason: "exit status 2" });
+  watch.child.kill("SIGINT");
 });

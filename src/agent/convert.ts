@@ -32,6 +32,7 @@ export function unitToProto(view: UnitView, process?: ProcessView): Unit {
     reason: view.reason,
     waiting: view.waiting,
     owner: view.owner,
+    attempt: view.attempt,
     ...(view.registeredAt !== undefined ? { registeredAt: timestampFromMs(view.registeredAt) } : {}),
     ...(view.changedAt !== undefined ? { changedAt: timestampFromMs(view.changedAt) } : {}),
     ...(process ? { process: processToProto(process) } : {}),
@@ -48,6 +49,7 @@ export function eventToProto(event: UnitEvent): Event {
     to: statusToProto(event.to),
     reason: event.reason,
     dependsOn: [...event.dependsOn],
+    attempt: event.attempt ?? 0,
     process: eventProcess(event),
   });
 }
@@ -69,6 +71,16 @@ export function timelineToProto(
       startRequestedAt: optionalTimestamp(e.startRequestedAt),
       startedAt: optionalTimestamp(e.startedAt),
       finishedAt: optionalTimestamp(e.finishedAt),
+      attempt: e.attempt,
+      attempts: e.attempts.map((a) => ({
+        number: a.attempt,
+        status: statusToProto(a.status),
+        reason: a.reason,
+        beganAt: timestampFromMs(a.beganAt),
+        startRequestedAt: optionalTimestamp(a.startRequestedAt),
+        startedAt: optionalTimestamp(a.startedAt),
+        finishedAt: optionalTimestamp(a.finishedAt),
+      })),
       process: ((p) => (p ? processToProto(p) : undefined))(processOf(e.name)),
     })),
     criticalChain: timeline.criticalChain,

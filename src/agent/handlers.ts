@@ -186,7 +186,12 @@ export function createHandlers(ctx: AgentContext): Handlers {
     reportProcess: unary(ctx, (request) => {
       const view = registry.get(request.unit);
       if (view.status === "not registered") throw new UnitNotFound(request.unit);
-      processes.report(request.unit, processFromProto(request.process));
+      const reported = processFromProto(request.process);
+      for (const change of processes.report(request.unit, reported)) {
+        registry.record({ unit: request.unit, kind: change.kind, reason: change.reason, detail: change.detail });
+        // A failed attempt that will be retried ends the unit's attempt, but its dependents keep waiting.
+        if (change.kind === "process-retrying" && view.status === "started") registry.retry(request.unit, reported.exitReason);
+      }
       return { $typeName: "unitsync.v1.ReportProcessResponse", unit: unitToProto(registry.get(request.unit)) };
     }),
 

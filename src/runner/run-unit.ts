@@ -251,6 +251,7 @@ class UnitRun {
       if (n === attempts || this.interrupted || this.stopReason !== undefined) break;
       const delay = retryDelay(this.spec.retryDelayMs, n);
       report.retrying(result.end.at, result.exitCode, result.reason, Date.now() + delay);
+      await report.flush(); // the agent begins the unit's next attempt on this report: never coalesce it away
       this.phase = "pausing";
       this.say(`Unit "${this.spec.unit}" attempt ${n} of ${attempts} failed: ${result.reason}; trying again in ${formatDuration(delay)}`);
       try {
