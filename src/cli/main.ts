@@ -75,7 +75,12 @@ function build(io: Io) {
     .example("unitsync timeline");
   verb("graph", "Print the dependency graph with statuses", async (options) => (await import("./graph-verb.js")).graph(io, options))
     .option("-o, --output <format>", "dot, mermaid or json", { default: "dot" })
+    .option("-f, --file <plan>", "Draw a plan (unitsync.yaml) without running it")
     .example("unitsync graph -o dot | dot -Tsvg > startup.svg");
+  verb("check", "Check a start-up plan: every problem as FILE:LINE:COL", async (options) => (await import("./check-verb.js")).check(io, options))
+    .option("-f, --file <plan>", "The plan (default: unitsync.yaml)")
+    .option("--dir <dir>", "Check the header comments (# unitsync: after=…) of the scripts in a folder")
+    .example("unitsync check -f unitsync.yaml");
   verb("up [...scripts]", "Run start-up scripts in parallel under an agent, with live progress and a timeline", async (scripts, options) =>
     (await import("./up-verb.js")).up(io, scripts, options),
   )
