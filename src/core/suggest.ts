@@ -1,4 +1,4 @@
-// "Did you mean …?": the registered name closest to a mistyped one, by edit distance.
+// "Did you mean …?": the name closest to a mistyped one, by edit distance (for the plan check).
 
 function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
