@@ -51,7 +51,11 @@ export function dependenciesOf(after: unknown): PlanDependency[] {
   return asList(after).map((name) => ({ name: String(name), condition: "completed" as Condition }));
 }
 
-const ms = (value: unknown): number => (value === undefined ? 0 : (durationMs(value as string | number) ?? 0));
+const ms = (value: unknown, absent = 0): number => (value === undefined ? absent : (durationMs(value as string | number) ?? absent));
+
+/** As for `unitsync run`: a service has 2 minutes to become ready, retries start 1 s apart. */
+export const DEFAULT_READY_TIMEOUT_MS = 120_000;
+export const DEFAULT_RETRY_DELAY_MS = 1_000;
 
 function envOf(value: unknown): Record<string, string> {
   if (!value || typeof value !== "object") return {};
@@ -71,12 +75,12 @@ export function unitOf(name: string, raw: RawUnit, dir: string): PlanUnit {
     command: raw.external === true ? [] : commandOf(raw, dir),
     after: dependenciesOf(raw.after),
     ready: asList(raw.ready).map(String),
-    readyTimeoutMs: ms(raw.ready_timeout),
+    readyTimeoutMs: ms(raw.ready_timeout, DEFAULT_READY_TIMEOUT_MS),
     locks: asList(raw.lock).map(String),
     timeoutMs: ms(raw.timeout),
     runTimeoutMs: ms(raw.run_timeout),
     retries: typeof raw.retries === "number" ? raw.retries : 0,
-    retryDelayMs: ms(raw.retry_delay),
+    retryDelayMs: ms(raw.retry_delay, DEFAULT_RETRY_DELAY_MS),
     env: envOf(raw.env),
     cwd: typeof raw.cwd === "string" ? resolve(dir, raw.cwd) : dir,
     external: raw.external === true,
