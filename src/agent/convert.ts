@@ -29,6 +29,7 @@ export function unitToProto(view: UnitView): Unit {
     reason: view.reason,
     waiting: view.waiting,
     owner: view.owner,
+    attempt: view.attempt,
     ...(view.registeredAt !== undefined ? { registeredAt: timestampFromMs(view.registeredAt) } : {}),
     ...(view.changedAt !== undefined ? { changedAt: timestampFromMs(view.changedAt) } : {}),
   });
@@ -44,6 +45,7 @@ export function eventToProto(event: UnitEvent): Event {
     to: statusToProto(event.to),
     reason: event.reason,
     dependsOn: [...event.dependsOn],
+    attempt: event.attempt ?? 0,
   });
 }
 
@@ -59,6 +61,16 @@ export function timelineToProto(timeline: Timeline, events: UnitEvent[], dropped
       startRequestedAt: optionalTimestamp(e.startRequestedAt),
       startedAt: optionalTimestamp(e.startedAt),
       finishedAt: optionalTimestamp(e.finishedAt),
+      attempt: e.attempt,
+      attempts: e.attempts.map((a) => ({
+        number: a.attempt,
+        status: statusToProto(a.status),
+        reason: a.reason,
+        beganAt: timestampFromMs(a.beganAt),
+        startRequestedAt: optionalTimestamp(a.startRequestedAt),
+        startedAt: optionalTimestamp(a.startedAt),
+        finishedAt: optionalTimestamp(a.finishedAt),
+      })),
     })),
     criticalChain: timeline.criticalChain,
     events: events.map(eventToProto),

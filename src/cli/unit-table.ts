@@ -17,8 +17,9 @@ export function unitTable(units: readonly Unit[], now: number, color: boolean): 
   const rows = units.map((u) => {
     const status = statusName(u.status);
     const since = u.changedAt ? formatDuration(Math.max(0, now - timestampMs(u.changedAt))) : "";
-    return [u.name, status, String(u.ready), waitingOn(u) || (u.waiting ? "" : "-"), since];
+    const attempt = u.attempt > 1 ? ` (attempt ${u.attempt})` : "";
+    return [u.name, status + attempt, String(u.ready), waitingOn(u) || (u.waiting ? "" : "-"), since];
   });
-  const paint = (padded: string, cell: string, column: number) => (column === 1 ? paintStatus(padded, cell, color) : padded);
+  const paint = (padded: string, cell: string, column: number) => (column === 1 ? paintStatus(padded, cell.split(" (")[0]!, color) : padded);
   return table(["UNIT", "STATUS", "READY", "WAITING ON", "SINCE"], rows, paint);
 }

@@ -124,6 +124,7 @@ export function status(io: Io, name: string, options: GlobalOptions & { output?:
           status: statusOf(unit),
           is_ready: unit.ready,
           dependencies,
+          attempt: unit.attempt,
           ...(unit.reason ? { reason: unit.reason } : {}),
           ...(unit.blocked
             ? { blocked_by: { unit: unit.blocked.failedUnit, reason: unit.blocked.reason, chain: unit.blocked.chain } }

@@ -24,6 +24,7 @@ export function eventJson(event: Event) {
     to: statusName(event.to),
     reason: event.reason,
     depends_on: event.dependsOn,
+    attempt: event.attempt,
   };
 }
 
@@ -48,7 +49,7 @@ export function watch(io: Io, units: string[], options: GlobalOptions & { output
         if (format === "json") {
           const line =
             message.case === "snapshot"
-              ? { type: "snapshot", last_seq: Number(message.value.lastSeq), units: message.value.units.map(unitJson) }
+              ? { type: "snapshot", last_seq: Number(message.value.lastSeq), units: message.value.units.map((u) => ({ ...unitJson(u), attempt: u.attempt })) }
               : message.case === "event"
                 ? eventJson(message.value)
                 : undefined;

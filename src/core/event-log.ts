@@ -21,6 +21,8 @@ export interface UnitEvent {
   readonly to: UnitStatus;
   readonly reason: string;
   readonly dependsOn: readonly string[];
+  /** The unit's attempt when the event happened (1 for the first); 0 or absent for a name nobody registered. */
+  readonly attempt?: number;
   /** Extra fields of a kind recorded by another core module (a lock name, a pid, an exit status). */
   readonly detail?: Readonly<Record<string, string | number | boolean>>;
 }
