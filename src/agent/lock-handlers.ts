@@ -46,7 +46,7 @@ export function withLocks(locks: LockTable, unit: Unit): Unit {
 export function lockTimeline(ctx: AgentContext, base: Timeline): GetTimelineResponse {
   const records = ctx.locks.unitRecords();
   const timeline = records.size === 0 ? base : timelineWithLocks(base, ctx.registry.graphView().edges, records);
-  const response = timelineToProto(timeline, ctx.registry.events(), ctx.registry.counts().droppedEvents);
+  const response = timelineToProto(timeline, ctx.registry.events(), ctx.registry.counts().droppedEvents, (unit) => ctx.processes.get(unit));
   for (const entry of response.entries) {
     const record = records.get(entry.unit);
     if (!record) continue;

@@ -4,6 +4,7 @@ import { setMaxListeners } from "node:events";
 import { createServer, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { ShuttingDown } from "../core/errors.js";
+import { Processes } from "../core/processes.js";
 import { LockTable } from "../core/locks.js";
 import { type Limits, Registry } from "../core/registry.js";
 import { serviceDefinition } from "../rpc/service.js";
@@ -72,6 +73,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const sockets = new Set<Socket>();
   const context: AgentContext = {
     registry,
+    processes: new Processes({ textLength: registry.limits.reasonLength }),
     locks,
     version: options.version,
     startedAt: Date.now(),

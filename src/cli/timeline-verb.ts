@@ -4,7 +4,7 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { SHORT_DEADLINE_MS, deadlineIn } from "../client/client.js";
 import { statusName } from "../rpc/enums.js";
-import type { GetTimelineResponse, TimelineEntry } from "../../gen/unitsync/v1/unitsync_pb.js";
+import { type GetTimelineResponse, type ProcessState, ProcessState_Phase, type TimelineEntry } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { formatDuration } from "./duration.js";
 import { json, outputFormat, table } from "./format.js";
 import type { Io } from "./io.js";
@@ -45,6 +45,11 @@ interface Row {
   waited_ms: number | null;
   /** Started → completed or failed. */
   ran_ms: number | null;
+  /** For a unit run by `run`/`up`: when its process became ready, and how long the process lived (spawn → exit, or → now). */
+  ready_ms?: number | null;
+  lifetime_ms?: number | null;
+  /** How the process ended ("" for exit 0; null while it runs). */
+  exit_reason?: string | null;
   /** With a lease: its locks, lock requested → granted, and whose release granted it. */
   locks?: string[];
   lock_waited_ms?: number | null;
@@ -52,6 +57,18 @@ interface Row {
 }
 
 const ms = (t: TimelineEntry["registeredAt"]) => (t ? timestampMs(t) : undefined);
+
+/** Ready time and lifetime of a unit's process (its last attempt); nothing for a unit nobody ran with `run` or `up`. */
+function processTimes(p: ProcessState | undefined, rel: (t: number | undefined) => number | null) {
+  if (!p) return {};
+  const [spawned, exited] = [ms(p.startedAt), ms(p.exitedAt)];
+  const ended = p.phase === ProcessState_Phase.EXITED || p.phase === ProcessState_Phase.RETRY_WAIT;
+  return {
+    ready_ms: rel(ms(p.readyAt)),
+    lifetime_ms: spawned === undefined ? null : (exited ?? Date.now()) - spawned,
+    exit_reason: ended ? p.exitReason : null,
+  };
+}
 
 export function timelineRows(response: GetTimelineResponse): { origin: number; rows: Row[] } {
   const origin = Math.min(...response.entries.map((e) => ms(e.registeredAt) ?? Infinity));
@@ -78,6 +95,7 @@ export function timelineRows(response: GetTimelineResponse): { origin: number; r
       attempts: e.attempts.map((a) => ({ attempt: a.number, began_ms: rel(ms(a.beganAt)), ...times(a) })),
       registered_ms: rel(ms(e.registeredAt)) ?? 0,
       ...last,
+      ...processTimes(e.process, rel),
       ...lockColumns(e),
     };
   });
@@ -104,11 +122,17 @@ export function renderTimeline(response: GetTimelineResponse): string {
   const outcome = (r: AttemptTimes) => r.reason || (r.status === "completed" ? "ok" : "");
   const withLocks = rows.some((r) => r.locks);
   const rerun = rows.some((r) => r.attempts.length > 1 || r.attempt > 1);
+  // With services (units run with readiness checks): when each became ready and how long its
+  // process lived, on the row of its last attempt.
+  const services = response.entries.some((e) => (e.process?.checks.length ?? 0) > 0);
+  const processHeader = services ? ["READY", "LIFETIME"] : [];
+  const lived = (r: Row) => (r.lifetime_ms == null ? "-" : `${formatDuration(r.lifetime_ms)}${r.exit_reason === null ? " (running)" : ""}`);
+  const processCells = (r: Row, last = true) => (!services ? [] : last ? [at(r.ready_ms ?? null), lived(r)] : ["-", "-"]);
   let text = rerun
     ? table(
-        ["UNIT", "ATTEMPT", "STATUS", "BEGAN", "STARTED", "WAITED", "RAN", "OUTCOME"],
+        ["UNIT", "ATTEMPT", "STATUS", "BEGAN", "STARTED", "WAITED", "RAN", ...processHeader, "OUTCOME"],
         rows.flatMap((r) =>
-          r.attempts.map((a) => [
+          r.attempts.map((a, i) => [
             r.unit,
             String(a.attempt),
             a.status,
@@ -116,13 +140,14 @@ export function renderTimeline(response: GetTimelineResponse): string {
             at(a.started_ms),
             span(a.waited_ms),
             span(a.ran_ms),
+            ...processCells(r, i === r.attempts.length - 1),
             outcome(a),
           ]),
         ),
       )
     : table(
         // Lock waits get their own column, apart from dependency waits, once any unit took a lock.
-        ["UNIT", "STATUS", "REGISTERED", "STARTED", "WAITED", ...(withLocks ? ["LOCK WAIT"] : []), "RAN", "OUTCOME"],
+        ["UNIT", "STATUS", "REGISTERED", "STARTED", "WAITED", ...(withLocks ? ["LOCK WAIT"] : []), "RAN", ...processHeader, "OUTCOME"],
         rows.map((r) => [
           r.unit,
           r.status,
@@ -131,6 +156,7 @@ export function renderTimeline(response: GetTimelineResponse): string {
           span(r.waited_ms),
           ...(withLocks ? [r.locks ? span(r.lock_waited_ms ?? null) : "-"] : []),
           span(r.ran_ms),
+          ...processCells(r),
           outcome(r),
         ]),
       );

@@ -11,6 +11,13 @@ export type EventKind =
   | "dependencies-declared"
   | "wait-began"
   | "wait-ended"
+  // src/core/processes.ts: the process behind a unit (spawned, a check's progress, ready, exited, retrying)
+  | "process-started"
+  | "process-checked"
+  | "process-ready"
+  | "process-exited"
+  | "process-retrying"
+  // src/core/locks.ts: lock leases (requested, granted, released, a queued request that gave up)
   | "lock-requested"
   | "lock-granted"
   | "lock-released"

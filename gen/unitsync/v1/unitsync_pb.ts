@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file unitsync/v1/unitsync.proto.
  */
 export const file_unitsync_v1_unitsync: GenFile = /*@__PURE__*/
-  fileDesc("Chp1bml0c3luYy92MS91bml0c3luYy5wcm90bxILdW5pdHN5bmMudjEijgEKCkRlcGVuZGVuY3kSEgoKZGVwZW5kc19vbhgBIAEoCRIoCghyZXF1aXJlZBgCIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbhIvCg5jdXJyZW50X3N0YXR1cxgDIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSEQoJc2F0aXNmaWVkGAQgASgIIj0KB0Jsb2NrZWQSEwoLZmFpbGVkX3VuaXQYASABKAkSDgoGcmVhc29uGAIgASgJEg0KBWNoYWluGAMgAygJIvECCgRVbml0EgwKBG5hbWUYASABKAkSJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxINCgVyZWFkeRgDIAEoCBItCgxkZXBlbmRlbmNpZXMYBCADKAsyFy51bml0c3luYy52MS5EZXBlbmRlbmN5EiUKB2Jsb2NrZWQYBSABKAsyFC51bml0c3luYy52MS5CbG9ja2VkEg4KBnJlYXNvbhgGIAEoCRIPCgd3YWl0aW5nGAcgASgIEjEKDXJlZ2lzdGVyZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNoYW5nZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBW93bmVyGAogASgJEg8KB2F0dGVtcHQYCyABKA0SEgoKbG9ja3NfaGVsZBgUIAMoCRIVCg1sb2Nrc193YWl0aW5nGBUgAygJIsMCCgVFdmVudBILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdW5pdBgDIAEoCRIkCgRraW5kGAQgASgOMhYudW5pdHN5bmMudjEuRXZlbnRLaW5kEiUKBGZyb20YBSABKA4yFy51bml0c3luYy52MS5Vbml0U3RhdHVzEiMKAnRvGAYgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxIOCgZyZWFzb24YByABKAkSEgoKZGVwZW5kc19vbhgIIAMoCRIPCgdhdHRlbXB0GAkgASgNEg0KBWxvY2tzGA8gAygJEhAKCGxlYXNlX2lkGBAgASgJEhMKC2xvY2tfaG9sZGVyGBEgASgJEhgKEGxvY2tfcmVsZWFzZWRfYnkYEiABKAkiuQEKBkNvdW50cxINCgV1bml0cxgBIAEoDRIPCgd3YWl0ZXJzGAIgASgNEg8KB3N0cmVhbXMYAyABKA0SEwoLY29ubmVjdGlvbnMYBCABKA0SDgoGZXZlbnRzGAUgASgEEhYKDmRyb3BwZWRfZXZlbnRzGAYgASgEEg0KBWxvY2tzGAcgASgNEhQKDGxvY2tfaG9sZGVycxgIIAEoDRIcChRsb2NrX3JlcXVlc3RzX3F1ZXVlZBgJIAEoDSINCgtQaW5nUmVxdWVzdCKmAQoMUGluZ1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSEAoIcHJvdG9jb2wYAiABKA0SLgoKc3RhcnRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJdXB0aW1lX21zGAQgASgEEiMKBmNvdW50cxgFIAEoCzITLnVuaXRzeW5jLnYxLkNvdW50cxILCgNwaWQYBiABKA0iWgoLV2FudFJlcXVlc3QSDAoEdW5pdBgBIAEoCRISCgpkZXBlbmRzX29uGAIgAygJEikKCWNvbmRpdGlvbhgDIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbiIvCgxXYW50UmVzcG9uc2USHwoEdW5pdBgBIAEoCzIRLnVuaXRzeW5jLnYxLlVuaXQiHAoMU3RhcnRSZXF1ZXN0EgwKBHVuaXQYASABKAkirAEKDVN0YXJ0UmVzcG9uc2USJwoHd2FpdGluZxgBIAEoCzIULnVuaXRzeW5jLnYxLldhaXRpbmdIABJAChRkZXBlbmRlbmN5X3NhdGlzZmllZBgCIAEoCzIgLnVuaXRzeW5jLnYxLkRlcGVuZGVuY3lTYXRpc2ZpZWRIABInCgdzdGFydGVkGAMgASgLMhQudW5pdHN5bmMudjEuU3RhcnRlZEgAQgcKBWV2ZW50Ii4KB1dhaXRpbmcSDQoFdW5tZXQYASADKAkSFAoMdW5yZWdpc3RlcmVkGAIgAygJIlsKE0RlcGVuZGVuY3lTYXRpc2ZpZWQSDAoEbmFtZRgBIAEoCRInCgZzdGF0dXMYAiABKA4yFy51bml0c3luYy52MS5Vbml0U3RhdHVzEg0KBXVubWV0GAMgAygJIlMKB1N0YXJ0ZWQSHwoEdW5pdBgBIAEoCzIRLnVuaXRzeW5jLnYxLlVuaXQSFAoMZGVwZW5kZW5jaWVzGAIgAygJEhEKCXdhaXRlZF9tcxgDIAEoBCIfCg9Db21wbGV0ZVJlcXVlc3QSDAoEdW5pdBgBIAEoCSJEChBDb21wbGV0ZVJlc3BvbnNlEh8KBHVuaXQYASABKAsyES51bml0c3luYy52MS5Vbml0Eg8KB2NoYW5nZWQYAiABKAgiKwoLRmFpbFJlcXVlc3QSDAoEdW5pdBgBIAEoCRIOCgZyZWFzb24YAiABKAkiUQoMRmFpbFJlc3BvbnNlEh8KBHVuaXQYASABKAsyES51bml0c3luYy52MS5Vbml0Eg8KB2NoYW5nZWQYAiABKAgSDwoHYmxvY2tlZBgDIAMoCSIeCg5HZXRVbml0UmVxdWVzdBIMCgR1bml0GAEgASgJIjIKD0dldFVuaXRSZXNwb25zZRIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdCISChBMaXN0VW5pdHNSZXF1ZXN0IjUKEUxpc3RVbml0c1Jlc3BvbnNlEiAKBXVuaXRzGAEgAygLMhEudW5pdHN5bmMudjEuVW5pdCIdCgxXYXRjaFJlcXVlc3QSDQoFdW5pdHMYASADKAkiagoNV2F0Y2hSZXNwb25zZRIpCghzbmFwc2hvdBgBIAEoCzIVLnVuaXRzeW5jLnYxLlNuYXBzaG90SAASIwoFZXZlbnQYAiABKAsyEi51bml0c3luYy52MS5FdmVudEgAQgkKB21lc3NhZ2UiPgoIU25hcHNob3QSIAoFdW5pdHMYASADKAsyES51bml0c3luYy52MS5Vbml0EhAKCGxhc3Rfc2VxGAIgASgEIhEKD0dldEdyYXBoUmVxdWVzdCJWChBHZXRHcmFwaFJlc3BvbnNlEiAKBW5vZGVzGAEgAygLMhEudW5pdHN5bmMudjEuVW5pdBIgCgVlZGdlcxgCIAMoCzIRLnVuaXRzeW5jLnYxLkVkZ2UiZQoERWRnZRIMCgR1bml0GAEgASgJEhIKCmRlcGVuZHNfb24YAiABKAkSKAoIcmVxdWlyZWQYAyABKA4yFi51bml0c3luYy52MS5Db25kaXRpb24SEQoJc2F0aXNmaWVkGAQgASgIIhQKEkdldFRpbWVsaW5lUmVxdWVzdCKWAQoTR2V0VGltZWxpbmVSZXNwb25zZRIrCgdlbnRyaWVzGAEgAygLMhoudW5pdHN5bmMudjEuVGltZWxpbmVFbnRyeRIWCg5jcml0aWNhbF9jaGFpbhgCIAMoCRIiCgZldmVudHMYAyADKAsyEi51bml0c3luYy52MS5FdmVudBIWCg5kcm9wcGVkX2V2ZW50cxgEIAEoBCKlBAoNVGltZWxpbmVFbnRyeRIMCgR1bml0GAEgASgJEicKBnN0YXR1cxgCIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSDgoGcmVhc29uGAMgASgJEjEKDXJlZ2lzdGVyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEnN0YXJ0X3JlcXVlc3RlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKCGF0dGVtcHRzGAggAygLMhQudW5pdHN5bmMudjEuQXR0ZW1wdBIPCgdhdHRlbXB0GAkgASgNEjUKEWxvY2tfcmVxdWVzdGVkX2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9sb2NrX2dyYW50ZWRfYXQYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWxvY2tzGBEgAygJEhcKD2xvY2tfd2FpdGVkX2ZvchgSIAEoCRI0ChBsb2NrX3JlbGVhc2VkX2F0GBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKZAgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKA0SJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxIOCgZyZWFzb24YAyABKAkSLAoIYmVnYW5fYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEnN0YXJ0X3JlcXVlc3RlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIioKCExvY2tTcGVjEgwKBG5hbWUYASABKAkSEAoIY2FwYWNpdHkYAiABKA0iaAoTQWNxdWlyZUxvY2tzUmVxdWVzdBIkCgVsb2NrcxgBIAMoCzIVLnVuaXRzeW5jLnYxLkxvY2tTcGVjEhAKCGxlYXNlX2lkGAIgASgJEgwKBHVuaXQYAyABKAkSCwoDcGlkGAQgASgNIncKFEFjcXVpcmVMb2Nrc1Jlc3BvbnNlEikKBnF1ZXVlZBgBIAEoCzIXLnVuaXRzeW5jLnYxLkxvY2tRdWV1ZWRIABIrCgdncmFudGVkGAIgASgLMhgudW5pdHN5bmMudjEuTG9ja0dyYW50ZWRIAEIHCgVldmVudCI4CgpMb2NrUXVldWVkEioKCGJsb2NrZXJzGAEgAygLMhgudW5pdHN5bmMudjEuTG9ja0Jsb2NrZXIiVAoLTG9ja0Jsb2NrZXISDAoEbG9jaxgBIAEoCRIQCghjYXBhY2l0eRgCIAEoDRIPCgdoZWxkX2J5GAMgAygJEhQKDHF1ZXVlZF9haGVhZBgEIAEoDSJCCgtMb2NrR3JhbnRlZBINCgVsb2NrcxgBIAMoCRIRCgl3YWl0ZWRfbXMYAiABKAQSEQoJcmVjbGFpbWVkGAMgASgIIhIKEExpc3RMb2Nrc1JlcXVlc3QiOgoRTGlzdExvY2tzUmVzcG9uc2USJQoFbG9ja3MYASADKAsyFi51bml0c3luYy52MS5Mb2NrU3RhdGUiewoJTG9ja1N0YXRlEgwKBG5hbWUYASABKAkSEAoIY2FwYWNpdHkYAiABKA0SJwoHaG9sZGVycxgDIAMoCzIWLnVuaXRzeW5jLnYxLkxvY2tMZWFzZRIlCgVxdWV1ZRgEIAMoCzIWLnVuaXRzeW5jLnYxLkxvY2tMZWFzZSLLAQoJTG9ja0xlYXNlEhAKCGxlYXNlX2lkGAEgASgJEg4KBmhvbGRlchgCIAEoCRIMCgR1bml0GAMgASgJEgsKA3BpZBgEIAEoDRIwCgxyZXF1ZXN0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmdyYW50ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHJlc2VydmVkGAcgASgIEg0KBWxvY2tzGAggAygJKq4BCgpVbml0U3RhdHVzEhsKF1VOSVRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHgoaVU5JVF9TVEFUVVNfTk9UX1JFR0lTVEVSRUQQARIXChNVTklUX1NUQVRVU19QRU5ESU5HEAISFwoTVU5JVF9TVEFUVVNfU1RBUlRFRBADEhkKFVVOSVRfU1RBVFVTX0NPTVBMRVRFRBAEEhYKElVOSVRfU1RBVFVTX0ZBSUxFRBAFKm4KCUNvbmRpdGlvbhIZChVDT05ESVRJT05fVU5TUEVDSUZJRUQQABIXChNDT05ESVRJT05fQ09NUExFVEVEEAESFQoRQ09ORElUSU9OX1NUQVJURUQQAhIWChJDT05ESVRJT05fRklOSVNIRUQQAyqcAgoJRXZlbnRLaW5kEhoKFkVWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIdChlFVkVOVF9LSU5EX1NUQVRVU19DSEFOR0VEEAESJAogRVZFTlRfS0lORF9ERVBFTkRFTkNJRVNfREVDTEFSRUQQAhIZChVFVkVOVF9LSU5EX1dBSVRfQkVHQU4QAxIZChVFVkVOVF9LSU5EX1dBSVRfRU5ERUQQBBIdChlFVkVOVF9LSU5EX0xPQ0tfUkVRVUVTVEVEEBQSGwoXRVZFTlRfS0lORF9MT0NLX0dSQU5URUQQFRIcChhFVkVOVF9LSU5EX0xPQ0tfUkVMRUFTRUQQFhIeChpFVkVOVF9LSU5EX0xPQ0tfV0FJVF9FTkRFRBAXMuUGCg9Vbml0U3luY1NlcnZpY2USOwoEUGluZxIYLnVuaXRzeW5jLnYxLlBpbmdSZXF1ZXN0GhkudW5pdHN5bmMudjEuUGluZ1Jlc3BvbnNlEjsKBFdhbnQSGC51bml0c3luYy52MS5XYW50UmVxdWVzdBoZLnVuaXRzeW5jLnYxLldhbnRSZXNwb25zZRJACgVTdGFydBIZLnVuaXRzeW5jLnYxLlN0YXJ0UmVxdWVzdBoaLnVuaXRzeW5jLnYxLlN0YXJ0UmVzcG9uc2UwARJHCghDb21wbGV0ZRIcLnVuaXRzeW5jLnYxLkNvbXBsZXRlUmVxdWVzdBodLnVuaXRzeW5jLnYxLkNvbXBsZXRlUmVzcG9uc2USOwoERmFpbBIYLnVuaXRzeW5jLnYxLkZhaWxSZXF1ZXN0GhkudW5pdHN5bmMudjEuRmFpbFJlc3BvbnNlEkQKB0dldFVuaXQSGy51bml0c3luYy52MS5HZXRVbml0UmVxdWVzdBocLnVuaXRzeW5jLnYxLkdldFVuaXRSZXNwb25zZRJKCglMaXN0VW5pdHMSHS51bml0c3luYy52MS5MaXN0VW5pdHNSZXF1ZXN0Gh4udW5pdHN5bmMudjEuTGlzdFVuaXRzUmVzcG9uc2USQAoFV2F0Y2gSGS51bml0c3luYy52MS5XYXRjaFJlcXVlc3QaGi51bml0c3luYy52MS5XYXRjaFJlc3BvbnNlMAESRwoIR2V0R3JhcGgSHC51bml0c3luYy52MS5HZXRHcmFwaFJlcXVlc3QaHS51bml0c3luYy52MS5HZXRHcmFwaFJlc3BvbnNlElAKC0dldFRpbWVsaW5lEh8udW5pdHN5bmMudjEuR2V0VGltZWxpbmVSZXF1ZXN0GiAudW5pdHN5bmMudjEuR2V0VGltZWxpbmVSZXNwb25zZRJVCgxBY3F1aXJlTG9ja3MSIC51bml0c3luYy52MS5BY3F1aXJlTG9ja3NSZXF1ZXN0GiEudW5pdHN5bmMudjEuQWNxdWlyZUxvY2tzUmVzcG9uc2UwARJKCglMaXN0TG9ja3MSHS51bml0c3luYy52MS5MaXN0TG9ja3NSZXF1ZXN0Gh4udW5pdHN5bmMudjEuTGlzdExvY2tzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Chp1bml0c3luYy92MS91bml0c3luYy5wcm90bxILdW5pdHN5bmMudjEijgEKCkRlcGVuZGVuY3kSEgoKZGVwZW5kc19vbhgBIAEoCRIoCghyZXF1aXJlZBgCIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbhIvCg5jdXJyZW50X3N0YXR1cxgDIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSEQoJc2F0aXNmaWVkGAQgASgIIj0KB0Jsb2NrZWQSEwoLZmFpbGVkX3VuaXQYASABKAkSDgoGcmVhc29uGAIgASgJEg0KBWNoYWluGAMgAygJIp0DCgRVbml0EgwKBG5hbWUYASABKAkSJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxINCgVyZWFkeRgDIAEoCBItCgxkZXBlbmRlbmNpZXMYBCADKAsyFy51bml0c3luYy52MS5EZXBlbmRlbmN5EiUKB2Jsb2NrZWQYBSABKAsyFC51bml0c3luYy52MS5CbG9ja2VkEg4KBnJlYXNvbhgGIAEoCRIPCgd3YWl0aW5nGAcgASgIEjEKDXJlZ2lzdGVyZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNoYW5nZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBW93bmVyGAogASgJEg8KB2F0dGVtcHQYCyABKA0SKgoHcHJvY2VzcxgPIAEoCzIZLnVuaXRzeW5jLnYxLlByb2Nlc3NTdGF0ZRISCgpsb2Nrc19oZWxkGBQgAygJEhUKDWxvY2tzX3dhaXRpbmcYFSADKAki7wIKBUV2ZW50EgsKA3NlcRgBIAEoBBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgR1bml0GAMgASgJEiQKBGtpbmQYBCABKA4yFi51bml0c3luYy52MS5FdmVudEtpbmQSJQoEZnJvbRgFIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSIwoCdG8YBiABKA4yFy51bml0c3luYy52MS5Vbml0U3RhdHVzEg4KBnJlYXNvbhgHIAEoCRISCgpkZXBlbmRzX29uGAggAygJEg8KB2F0dGVtcHQYCSABKA0SKgoHcHJvY2VzcxgLIAEoCzIZLnVuaXRzeW5jLnYxLlByb2Nlc3NTdGF0ZRINCgVsb2NrcxgPIAMoCRIQCghsZWFzZV9pZBgQIAEoCRITCgtsb2NrX2hvbGRlchgRIAEoCRIYChBsb2NrX3JlbGVhc2VkX2J5GBIgASgJIrkBCgZDb3VudHMSDQoFdW5pdHMYASABKA0SDwoHd2FpdGVycxgCIAEoDRIPCgdzdHJlYW1zGAMgASgNEhMKC2Nvbm5lY3Rpb25zGAQgASgNEg4KBmV2ZW50cxgFIAEoBBIWCg5kcm9wcGVkX2V2ZW50cxgGIAEoBBINCgVsb2NrcxgHIAEoDRIUCgxsb2NrX2hvbGRlcnMYCCABKA0SHAoUbG9ja19yZXF1ZXN0c19xdWV1ZWQYCSABKA0iDQoLUGluZ1JlcXVlc3QipgEKDFBpbmdSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEhAKCHByb3RvY29sGAIgASgNEi4KCnN0YXJ0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXVwdGltZV9tcxgEIAEoBBIjCgZjb3VudHMYBSABKAsyEy51bml0c3luYy52MS5Db3VudHMSCwoDcGlkGAYgASgNIloKC1dhbnRSZXF1ZXN0EgwKBHVuaXQYASABKAkSEgoKZGVwZW5kc19vbhgCIAMoCRIpCgljb25kaXRpb24YAyABKA4yFi51bml0c3luYy52MS5Db25kaXRpb24iLwoMV2FudFJlc3BvbnNlEh8KBHVuaXQYASABKAsyES51bml0c3luYy52MS5Vbml0IhwKDFN0YXJ0UmVxdWVzdBIMCgR1bml0GAEgASgJIqwBCg1TdGFydFJlc3BvbnNlEicKB3dhaXRpbmcYASABKAsyFC51bml0c3luYy52MS5XYWl0aW5nSAASQAoUZGVwZW5kZW5jeV9zYXRpc2ZpZWQYAiABKAsyIC51bml0c3luYy52MS5EZXBlbmRlbmN5U2F0aXNmaWVkSAASJwoHc3RhcnRlZBgDIAEoCzIULnVuaXRzeW5jLnYxLlN0YXJ0ZWRIAEIHCgVldmVudCIuCgdXYWl0aW5nEg0KBXVubWV0GAEgAygJEhQKDHVucmVnaXN0ZXJlZBgCIAMoCSJbChNEZXBlbmRlbmN5U2F0aXNmaWVkEgwKBG5hbWUYASABKAkSJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxINCgV1bm1ldBgDIAMoCSJTCgdTdGFydGVkEh8KBHVuaXQYASABKAsyES51bml0c3luYy52MS5Vbml0EhQKDGRlcGVuZGVuY2llcxgCIAMoCRIRCgl3YWl0ZWRfbXMYAyABKAQiHwoPQ29tcGxldGVSZXF1ZXN0EgwKBHVuaXQYASABKAkiRAoQQ29tcGxldGVSZXNwb25zZRIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdBIPCgdjaGFuZ2VkGAIgASgIIisKC0ZhaWxSZXF1ZXN0EgwKBHVuaXQYASABKAkSDgoGcmVhc29uGAIgASgJIlEKDEZhaWxSZXNwb25zZRIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdBIPCgdjaGFuZ2VkGAIgASgIEg8KB2Jsb2NrZWQYAyADKAkiHgoOR2V0VW5pdFJlcXVlc3QSDAoEdW5pdBgBIAEoCSIyCg9HZXRVbml0UmVzcG9uc2USHwoEdW5pdBgBIAEoCzIRLnVuaXRzeW5jLnYxLlVuaXQiEgoQTGlzdFVuaXRzUmVxdWVzdCI1ChFMaXN0VW5pdHNSZXNwb25zZRIgCgV1bml0cxgBIAMoCzIRLnVuaXRzeW5jLnYxLlVuaXQiHQoMV2F0Y2hSZXF1ZXN0Eg0KBXVuaXRzGAEgAygJImoKDVdhdGNoUmVzcG9uc2USKQoIc25hcHNob3QYASABKAsyFS51bml0c3luYy52MS5TbmFwc2hvdEgAEiMKBWV2ZW50GAIgASgLMhIudW5pdHN5bmMudjEuRXZlbnRIAEIJCgdtZXNzYWdlIj4KCFNuYXBzaG90EiAKBXVuaXRzGAEgAygLMhEudW5pdHN5bmMudjEuVW5pdBIQCghsYXN0X3NlcRgCIAEoBCIRCg9HZXRHcmFwaFJlcXVlc3QiVgoQR2V0R3JhcGhSZXNwb25zZRIgCgVub2RlcxgBIAMoCzIRLnVuaXRzeW5jLnYxLlVuaXQSIAoFZWRnZXMYAiADKAsyES51bml0c3luYy52MS5FZGdlImUKBEVkZ2USDAoEdW5pdBgBIAEoCRISCgpkZXBlbmRzX29uGAIgASgJEigKCHJlcXVpcmVkGAMgASgOMhYudW5pdHN5bmMudjEuQ29uZGl0aW9uEhEKCXNhdGlzZmllZBgEIAEoCCIUChJHZXRUaW1lbGluZVJlcXVlc3QilgEKE0dldFRpbWVsaW5lUmVzcG9uc2USKwoHZW50cmllcxgBIAMoCzIaLnVuaXRzeW5jLnYxLlRpbWVsaW5lRW50cnkSFgoOY3JpdGljYWxfY2hhaW4YAiADKAkSIgoGZXZlbnRzGAMgAygLMhIudW5pdHN5bmMudjEuRXZlbnQSFgoOZHJvcHBlZF9ldmVudHMYBCABKAQi0QQKDVRpbWVsaW5lRW50cnkSDAoEdW5pdBgBIAEoCRInCgZzdGF0dXMYAiABKA4yFy51bml0c3luYy52MS5Vbml0U3RhdHVzEg4KBnJlYXNvbhgDIAEoCRIxCg1yZWdpc3RlcmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI2ChJzdGFydF9yZXF1ZXN0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCghhdHRlbXB0cxgIIAMoCzIULnVuaXRzeW5jLnYxLkF0dGVtcHQSDwoHYXR0ZW1wdBgJIAEoDRIqCgdwcm9jZXNzGAogASgLMhkudW5pdHN5bmMudjEuUHJvY2Vzc1N0YXRlEjUKEWxvY2tfcmVxdWVzdGVkX2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9sb2NrX2dyYW50ZWRfYXQYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWxvY2tzGBEgAygJEhcKD2xvY2tfd2FpdGVkX2ZvchgSIAEoCRI0ChBsb2NrX3JlbGVhc2VkX2F0GBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKZAgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKA0SJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxIOCgZyZWFzb24YAyABKAkSLAoIYmVnYW5fYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEnN0YXJ0X3JlcXVlc3RlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvYDCgxQcm9jZXNzU3RhdGUSLgoFcGhhc2UYASABKA4yHy51bml0c3luYy52MS5Qcm9jZXNzU3RhdGUuUGhhc2USCwoDcGlkGAIgASgNEg8KB2F0dGVtcHQYAyABKA0SFAoMbWF4X2F0dGVtcHRzGAQgASgNEjAKBmNoZWNrcxgFIAMoCzIgLnVuaXRzeW5jLnYxLlJlYWRpbmVzc0NoZWNrU3RhdGUSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIcmVhZHlfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWV4aXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZXhpdF9jb2RlGAkgASgFEhMKC2V4aXRfcmVhc29uGAogASgJEiwKCHJldHJ5X2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJtCgVQaGFzZRIVChFQSEFTRV9VTlNQRUNJRklFRBAAEhIKDlBIQVNFX1NUQVJUSU5HEAESEQoNUEhBU0VfUlVOTklORxACEhAKDFBIQVNFX0VYSVRFRBADEhQKEFBIQVNFX1JFVFJZX1dBSVQQBCJ3ChNSZWFkaW5lc3NDaGVja1N0YXRlEg0KBWNoZWNrGAEgASgJEg4KBnBhc3NlZBgCIAEoCBItCglwYXNzZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmxhc3RfZXJyb3IYBCABKAkiUAoUUmVwb3J0UHJvY2Vzc1JlcXVlc3QSDAoEdW5pdBgBIAEoCRIqCgdwcm9jZXNzGAIgASgLMhkudW5pdHN5bmMudjEuUHJvY2Vzc1N0YXRlIjgKFVJlcG9ydFByb2Nlc3NSZXNwb25zZRIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdCI6ChJEZWNsYXJlUGxhblJlcXVlc3QSJAoFdW5pdHMYASADKAsyFS51bml0c3luYy52MS5QbGFuVW5pdCJICghQbGFuVW5pdBIMCgRuYW1lGAEgASgJEi4KBWFmdGVyGAIgAygLMh8udW5pdHN5bmMudjEuUGxhblVuaXREZXBlbmRlbmN5Ik0KElBsYW5Vbml0RGVwZW5kZW5jeRIMCgRuYW1lGAEgASgJEikKCWNvbmRpdGlvbhgCIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbiI3ChNEZWNsYXJlUGxhblJlc3BvbnNlEiAKBXVuaXRzGAEgAygLMhEudW5pdHN5bmMudjEuVW5pdCIqCghMb2NrU3BlYxIMCgRuYW1lGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNImgKE0FjcXVpcmVMb2Nrc1JlcXVlc3QSJAoFbG9ja3MYASADKAsyFS51bml0c3luYy52MS5Mb2NrU3BlYxIQCghsZWFzZV9pZBgCIAEoCRIMCgR1bml0GAMgASgJEgsKA3BpZBgEIAEoDSJ3ChRBY3F1aXJlTG9ja3NSZXNwb25zZRIpCgZxdWV1ZWQYASABKAsyFy51bml0c3luYy52MS5Mb2NrUXVldWVkSAASKwoHZ3JhbnRlZBgCIAEoCzIYLnVuaXRzeW5jLnYxLkxvY2tHcmFudGVkSABCBwoFZXZlbnQiOAoKTG9ja1F1ZXVlZBIqCghibG9ja2VycxgBIAMoCzIYLnVuaXRzeW5jLnYxLkxvY2tCbG9ja2VyIlQKC0xvY2tCbG9ja2VyEgwKBGxvY2sYASABKAkSEAoIY2FwYWNpdHkYAiABKA0SDwoHaGVsZF9ieRgDIAMoCRIUCgxxdWV1ZWRfYWhlYWQYBCABKA0iQgoLTG9ja0dyYW50ZWQSDQoFbG9ja3MYASADKAkSEQoJd2FpdGVkX21zGAIgASgEEhEKCXJlY2xhaW1lZBgDIAEoCCISChBMaXN0TG9ja3NSZXF1ZXN0IjoKEUxpc3RMb2Nrc1Jlc3BvbnNlEiUKBWxvY2tzGAEgAygLMhYudW5pdHN5bmMudjEuTG9ja1N0YXRlInsKCUxvY2tTdGF0ZRIMCgRuYW1lGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEicKB2hvbGRlcnMYAyADKAsyFi51bml0c3luYy52MS5Mb2NrTGVhc2USJQoFcXVldWUYBCADKAsyFi51bml0c3luYy52MS5Mb2NrTGVhc2UiywEKCUxvY2tMZWFzZRIQCghsZWFzZV9pZBgBIAEoCRIOCgZob2xkZXIYAiABKAkSDAoEdW5pdBgDIAEoCRILCgNwaWQYBCABKA0SMAoMcmVxdWVzdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpncmFudGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXNlcnZlZBgHIAEoCBINCgVsb2NrcxgIIAMoCSquAQoKVW5pdFN0YXR1cxIbChdVTklUX1NUQVRVU19VTlNQRUNJRklFRBAAEh4KGlVOSVRfU1RBVFVTX05PVF9SRUdJU1RFUkVEEAESFwoTVU5JVF9TVEFUVVNfUEVORElORxACEhcKE1VOSVRfU1RBVFVTX1NUQVJURUQQAxIZChVVTklUX1NUQVRVU19DT01QTEVURUQQBBIWChJVTklUX1NUQVRVU19GQUlMRUQQBSpuCglDb25kaXRpb24SGQoVQ09ORElUSU9OX1VOU1BFQ0lGSUVEEAASFwoTQ09ORElUSU9OX0NPTVBMRVRFRBABEhUKEUNPTkRJVElPTl9TVEFSVEVEEAISFgoSQ09ORElUSU9OX0ZJTklTSEVEEAMqugMKCUV2ZW50S2luZBIaChZFVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASHQoZRVZFTlRfS0lORF9TVEFUVVNfQ0hBTkdFRBABEiQKIEVWRU5UX0tJTkRfREVQRU5ERU5DSUVTX0RFQ0xBUkVEEAISGQoVRVZFTlRfS0lORF9XQUlUX0JFR0FOEAMSGQoVRVZFTlRfS0lORF9XQUlUX0VOREVEEAQSHgoaRVZFTlRfS0lORF9QUk9DRVNTX1NUQVJURUQQChIeChpFVkVOVF9LSU5EX1BST0NFU1NfQ0hFQ0tFRBALEhwKGEVWRU5UX0tJTkRfUFJPQ0VTU19SRUFEWRAMEh0KGUVWRU5UX0tJTkRfUFJPQ0VTU19FWElURUQQDRIfChtFVkVOVF9LSU5EX1BST0NFU1NfUkVUUllJTkcQDhIdChlFVkVOVF9LSU5EX0xPQ0tfUkVRVUVTVEVEEBQSGwoXRVZFTlRfS0lORF9MT0NLX0dSQU5URUQQFRIcChhFVkVOVF9LSU5EX0xPQ0tfUkVMRUFTRUQQFhIeChpFVkVOVF9LSU5EX0xPQ0tfV0FJVF9FTkRFRBAXMo8ICg9Vbml0U3luY1NlcnZpY2USOwoEUGluZxIYLnVuaXRzeW5jLnYxLlBpbmdSZXF1ZXN0GhkudW5pdHN5bmMudjEuUGluZ1Jlc3BvbnNlEjsKBFdhbnQSGC51bml0c3luYy52MS5XYW50UmVxdWVzdBoZLnVuaXRzeW5jLnYxLldhbnRSZXNwb25zZRJACgVTdGFydBIZLnVuaXRzeW5jLnYxLlN0YXJ0UmVxdWVzdBoaLnVuaXRzeW5jLnYxLlN0YXJ0UmVzcG9uc2UwARJHCghDb21wbGV0ZRIcLnVuaXRzeW5jLnYxLkNvbXBsZXRlUmVxdWVzdBodLnVuaXRzeW5jLnYxLkNvbXBsZXRlUmVzcG9uc2USOwoERmFpbBIYLnVuaXRzeW5jLnYxLkZhaWxSZXF1ZXN0GhkudW5pdHN5bmMudjEuRmFpbFJlc3BvbnNlEkQKB0dldFVuaXQSGy51bml0c3luYy52MS5HZXRVbml0UmVxdWVzdBocLnVuaXRzeW5jLnYxLkdldFVuaXRSZXNwb25zZRJKCglMaXN0VW5pdHMSHS51bml0c3luYy52MS5MaXN0VW5pdHNSZXF1ZXN0Gh4udW5pdHN5bmMudjEuTGlzdFVuaXRzUmVzcG9uc2USQAoFV2F0Y2gSGS51bml0c3luYy52MS5XYXRjaFJlcXVlc3QaGi51bml0c3luYy52MS5XYXRjaFJlc3BvbnNlMAESRwoIR2V0R3JhcGgSHC51bml0c3luYy52MS5HZXRHcmFwaFJlcXVlc3QaHS51bml0c3luYy52MS5HZXRHcmFwaFJlc3BvbnNlElAKC0dldFRpbWVsaW5lEh8udW5pdHN5bmMudjEuR2V0VGltZWxpbmVSZXF1ZXN0GiAudW5pdHN5bmMudjEuR2V0VGltZWxpbmVSZXNwb25zZRJWCg1SZXBvcnRQcm9jZXNzEiEudW5pdHN5bmMudjEuUmVwb3J0UHJvY2Vzc1JlcXVlc3QaIi51bml0c3luYy52MS5SZXBvcnRQcm9jZXNzUmVzcG9uc2USUAoLRGVjbGFyZVBsYW4SHy51bml0c3luYy52MS5EZWNsYXJlUGxhblJlcXVlc3QaIC51bml0c3luYy52MS5EZWNsYXJlUGxhblJlc3BvbnNlElUKDEFjcXVpcmVMb2NrcxIgLnVuaXRzeW5jLnYxLkFjcXVpcmVMb2Nrc1JlcXVlc3QaIS51bml0c3luYy52MS5BY3F1aXJlTG9ja3NSZXNwb25zZTABEkoKCUxpc3RMb2NrcxIdLnVuaXRzeW5jLnYxLkxpc3RMb2Nrc1JlcXVlc3QaHi51bml0c3luYy52MS5MaXN0TG9ja3NSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Dependency is one edge of a unit, with its current state.
@@ -159,6 +159,13 @@ export type Unit = Message<"unitsync.v1.Unit"> & {
   attempt: number;
 
   /**
+   * The process that runs the unit, as its runner last reported it; unset when nobody reported one.
+   *
+   * @generated from field: unitsync.v1.ProcessState process = 15;
+   */
+  process?: ProcessState | undefined;
+
+  /**
    * Locks held by a lease taken for this unit.
    *
    * @generated from field: repeated string locks_held = 20;
@@ -234,6 +241,13 @@ export type Event = Message<"unitsync.v1.Event"> & {
    * @generated from field: uint32 attempt = 9;
    */
   attempt: number;
+
+  /**
+   * With the EVENT_KIND_PROCESS_* kinds: the reported process state.
+   *
+   * @generated from field: unitsync.v1.ProcessState process = 11;
+   */
+  process?: ProcessState | undefined;
 
   /**
    * With the EVENT_KIND_LOCK_* kinds: the locks of the request.
@@ -1027,6 +1041,14 @@ export type TimelineEntry = Message<"unitsync.v1.TimelineEntry"> & {
   attempt: number;
 
   /**
+   * The process that ran the unit (its last attempt): ready_at is when it became ready, exited_at
+   * when it ended; unset when nobody reported one.
+   *
+   * @generated from field: unitsync.v1.ProcessState process = 10;
+   */
+  process?: ProcessState | undefined;
+
+  /**
    * When a lease for this unit was last requested.
    *
    * @generated from field: google.protobuf.Timestamp lock_requested_at = 15;
@@ -1124,6 +1146,301 @@ export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
   messageDesc(file_unitsync_v1_unitsync, 31);
 
 /**
+ * ProcessState is the process that runs a unit, beside the unit's status: for a service, the unit
+ * is completed once ready while this shows it running, and later how it ended.
+ *
+ * @generated from message unitsync.v1.ProcessState
+ */
+export type ProcessState = Message<"unitsync.v1.ProcessState"> & {
+  /**
+   * @generated from field: unitsync.v1.ProcessState.Phase phase = 1;
+   */
+  phase: ProcessState_Phase;
+
+  /**
+   * @generated from field: uint32 pid = 2;
+   */
+  pid: number;
+
+  /**
+   * The attempt of the command (1 for the first) and how many it may make (1 + retries).
+   *
+   * @generated from field: uint32 attempt = 3;
+   */
+  attempt: number;
+
+  /**
+   * @generated from field: uint32 max_attempts = 4;
+   */
+  maxAttempts: number;
+
+  /**
+   * @generated from field: repeated unitsync.v1.ReadinessCheckState checks = 5;
+   */
+  checks: ReadinessCheckState[];
+
+  /**
+   * When the process was spawned.
+   *
+   * @generated from field: google.protobuf.Timestamp started_at = 6;
+   */
+  startedAt?: Timestamp | undefined;
+
+  /**
+   * When every readiness check had passed (or a step exited 0).
+   *
+   * @generated from field: google.protobuf.Timestamp ready_at = 7;
+   */
+  readyAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp exited_at = 8;
+   */
+  exitedAt?: Timestamp | undefined;
+
+  /**
+   * The exit code `run` gives for the process: its own, 128+n for signal n, 124 run timeout, 4 not ready.
+   *
+   * @generated from field: int32 exit_code = 9;
+   */
+  exitCode: number;
+
+  /**
+   * How it ended or why the attempt failed: "exit status 1", "killed by SIGTERM", "timed out after 1s"; empty for exit 0.
+   *
+   * @generated from field: string exit_reason = 10;
+   */
+  exitReason: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp retry_at = 11;
+   */
+  retryAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message unitsync.v1.ProcessState.
+ * Use `create(ProcessStateSchema)` to create a new message.
+ */
+export const ProcessStateSchema: GenMessage<ProcessState> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 32);
+
+/**
+ * Phase is where the process is.
+ *
+ * @generated from enum unitsync.v1.ProcessState.Phase
+ */
+export enum ProcessState_Phase {
+  /**
+   * @generated from enum value: PHASE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Running; some readiness checks have not passed yet (see checks).
+   *
+   * @generated from enum value: PHASE_STARTING = 1;
+   */
+  STARTING = 1,
+
+  /**
+   * Running: a step, or a service that is ready.
+   *
+   * @generated from enum value: PHASE_RUNNING = 2;
+   */
+  RUNNING = 2,
+
+  /**
+   * Ended: see exit_code, exit_reason and exited_at.
+   *
+   * @generated from enum value: PHASE_EXITED = 3;
+   */
+  EXITED = 3,
+
+  /**
+   * An attempt failed (see exit_reason); the next one starts at retry_at.
+   *
+   * @generated from enum value: PHASE_RETRY_WAIT = 4;
+   */
+  RETRY_WAIT = 4,
+}
+
+/**
+ * Describes the enum unitsync.v1.ProcessState.Phase.
+ */
+export const ProcessState_PhaseSchema: GenEnum<ProcessState_Phase> = /*@__PURE__*/
+  enumDesc(file_unitsync_v1_unitsync, 32, 0);
+
+/**
+ * ReadinessCheckState is one readiness check of a service.
+ *
+ * @generated from message unitsync.v1.ReadinessCheckState
+ */
+export type ReadinessCheckState = Message<"unitsync.v1.ReadinessCheckState"> & {
+  /**
+   * As written: "tcp:8080", "log:listening", "notify".
+   *
+   * @generated from field: string check = 1;
+   */
+  check: string;
+
+  /**
+   * @generated from field: bool passed = 2;
+   */
+  passed: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp passed_at = 3;
+   */
+  passedAt?: Timestamp | undefined;
+
+  /**
+   * Why it has not passed yet: "connection refused"; empty once passed or before its first try.
+   *
+   * @generated from field: string last_error = 4;
+   */
+  lastError: string;
+};
+
+/**
+ * Describes the message unitsync.v1.ReadinessCheckState.
+ * Use `create(ReadinessCheckStateSchema)` to create a new message.
+ */
+export const ReadinessCheckStateSchema: GenMessage<ReadinessCheckState> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 33);
+
+/**
+ * ReportProcessRequest reports the state of the process that runs unit.
+ *
+ * @generated from message unitsync.v1.ReportProcessRequest
+ */
+export type ReportProcessRequest = Message<"unitsync.v1.ReportProcessRequest"> & {
+  /**
+   * @generated from field: string unit = 1;
+   */
+  unit: string;
+
+  /**
+   * @generated from field: unitsync.v1.ProcessState process = 2;
+   */
+  process?: ProcessState | undefined;
+};
+
+/**
+ * Describes the message unitsync.v1.ReportProcessRequest.
+ * Use `create(ReportProcessRequestSchema)` to create a new message.
+ */
+export const ReportProcessRequestSchema: GenMessage<ReportProcessRequest> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 34);
+
+/**
+ * ReportProcessResponse is the unit after the report.
+ *
+ * @generated from message unitsync.v1.ReportProcessResponse
+ */
+export type ReportProcessResponse = Message<"unitsync.v1.ReportProcessResponse"> & {
+  /**
+   * @generated from field: unitsync.v1.Unit unit = 1;
+   */
+  unit?: Unit | undefined;
+};
+
+/**
+ * Describes the message unitsync.v1.ReportProcessResponse.
+ * Use `create(ReportProcessResponseSchema)` to create a new message.
+ */
+export const ReportProcessResponseSchema: GenMessage<ReportProcessResponse> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 35);
+
+/**
+ * DeclarePlanRequest is a whole start-up plan: each unit with its dependencies.
+ *
+ * @generated from message unitsync.v1.DeclarePlanRequest
+ */
+export type DeclarePlanRequest = Message<"unitsync.v1.DeclarePlanRequest"> & {
+  /**
+   * @generated from field: repeated unitsync.v1.PlanUnit units = 1;
+   */
+  units: PlanUnit[];
+};
+
+/**
+ * Describes the message unitsync.v1.DeclarePlanRequest.
+ * Use `create(DeclarePlanRequestSchema)` to create a new message.
+ */
+export const DeclarePlanRequestSchema: GenMessage<DeclarePlanRequest> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 36);
+
+/**
+ * PlanUnit is one unit of a plan and what it waits for.
+ *
+ * @generated from message unitsync.v1.PlanUnit
+ */
+export type PlanUnit = Message<"unitsync.v1.PlanUnit"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: repeated unitsync.v1.PlanUnitDependency after = 2;
+   */
+  after: PlanUnitDependency[];
+};
+
+/**
+ * Describes the message unitsync.v1.PlanUnit.
+ * Use `create(PlanUnitSchema)` to create a new message.
+ */
+export const PlanUnitSchema: GenMessage<PlanUnit> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 37);
+
+/**
+ * PlanUnitDependency is one dependency of a plan unit with its required condition.
+ *
+ * @generated from message unitsync.v1.PlanUnitDependency
+ */
+export type PlanUnitDependency = Message<"unitsync.v1.PlanUnitDependency"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Unspecified means completed.
+   *
+   * @generated from field: unitsync.v1.Condition condition = 2;
+   */
+  condition: Condition;
+};
+
+/**
+ * Describes the message unitsync.v1.PlanUnitDependency.
+ * Use `create(PlanUnitDependencySchema)` to create a new message.
+ */
+export const PlanUnitDependencySchema: GenMessage<PlanUnitDependency> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 38);
+
+/**
+ * DeclarePlanResponse is every unit of the plan after the declaration.
+ *
+ * @generated from message unitsync.v1.DeclarePlanResponse
+ */
+export type DeclarePlanResponse = Message<"unitsync.v1.DeclarePlanResponse"> & {
+  /**
+   * @generated from field: repeated unitsync.v1.Unit units = 1;
+   */
+  units: Unit[];
+};
+
+/**
+ * Describes the message unitsync.v1.DeclarePlanResponse.
+ * Use `create(DeclarePlanResponseSchema)` to create a new message.
+ */
+export const DeclarePlanResponseSchema: GenMessage<DeclarePlanResponse> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 39);
+
+/**
  * LockSpec names one lock of a request.
  *
  * @generated from message unitsync.v1.LockSpec
@@ -1150,7 +1467,7 @@ export type LockSpec = Message<"unitsync.v1.LockSpec"> & {
  * Use `create(LockSpecSchema)` to create a new message.
  */
 export const LockSpecSchema: GenMessage<LockSpec> = /*@__PURE__*/
-  messageDesc(file_unitsync_v1_unitsync, 32);
+  messageDesc(file_unitsync_v1_unitsync, 40);
 
 /**
  * AcquireLocksRequest asks for every lock of `locks` at once.
@@ -1191,7 +1508,7 @@ export type AcquireLocksRequest = Message<"unitsync.v1.AcquireLocksRequest"> & {
  * Use `create(AcquireLocksRequestSchema)` to create a new message.
  */
 export const AcquireLocksRequestSchema: GenMessage<AcquireLocksRequest> = /*@__PURE__*/
-  messageDesc(file_unitsync_v1_unitsync, 33);
+  messageDesc(file_unitsync_v1_unitsync, 41);
 
 /**
  * AcquireLocksResponse is one step of a lease.
@@ -1222,7 +1539,7 @@ export type AcquireLocksResponse = Message<"unitsync.v1.AcquireLocksResponse"> &
  * Use `create(AcquireLocksResponseSchema)` to create a new message.
  */
 export const AcquireLocksResponseSchema: GenMessage<AcquireLocksResponse> = /*@__PURE__*/
-  messageDesc(file_unitsync_v1_unitsync, 34);
+  messageDesc(file_unitsync_v1_unitsync, 42);
 
 /**
  * LockQueued is the first message of a request that cannot be granted at once.
@@ -1243,7 +1560,7 @@ export type LockQueued = Message<"unitsync.v1.LockQueued"> & {
  * Use `create(LockQueuedSchema)` to create a new message.
  */
 export const LockQueuedSchema: GenMessage<LockQueued> = /*@__PURE__*/
-  messageDesc(file_unitsync_v1_unitsync, 35);
+  messageDesc(file_unitsync_v1_unitsync, 43);
 
 /**
  * LockBlocker says why one lock cannot be granted yet.
@@ -1281,7 +1598,7 @@ export type LockBlocker = Message<"unitsync.v1.LockBlocker"> & {
  * Use `create(LockBlockerSchema)` to create a new message.
  */
 export const LockBlockerSchema: GenMessage<LockBlocker> = /*@__PURE__*/
-  messageDesc(file_unitsync_v1_unitsync, 36);
+  messageDesc(file_unitsync_v1_unitsync, 44);
 
 /**
  * LockGranted says the lease holds its locks, until the stream ends.
@@ -1314,7 +1631,7 @@ export type LockGranted = Message<"unitsync.v1.LockGranted"> & {
  * Use `create(LockGrantedSchema)` to create a new message.
  */
 export const LockGrantedSchema: GenMessage<LockGranted> = /*@__PURE__*/
-  messageDesc(file_unitsync_v1_unitsync, 37);
+  messageDesc(file_unitsync_v1_unitsync, 45);
 
 /**
  * ListLocksRequest asks for every lock.
@@ -1329,7 +1646,7 @@ export type ListLocksRequest = Message<"unitsync.v1.ListLocksRequest"> & {
  * Use `create(ListLocksRequestSchema)` to create a new message.
  */
 export const ListLocksRequestSchema: GenMessage<ListLocksRequest> = /*@__PURE__*/
-  messageDesc(file_unitsync_v1_unitsync, 38);
+  messageDesc(file_unitsync_v1_unitsync, 46);
 
 /**
  * ListLocksResponse lists every lock named so far, by name.
@@ -1348,7 +1665,7 @@ export type ListLocksResponse = Message<"unitsync.v1.ListLocksResponse"> & {
  * Use `create(ListLocksResponseSchema)` to create a new message.
  */
 export const ListLocksResponseSchema: GenMessage<ListLocksResponse> = /*@__PURE__*/
-  messageDesc(file_unitsync_v1_unitsync, 39);
+  messageDesc(file_unitsync_v1_unitsync, 47);
 
 /**
  * LockState is one lock.
@@ -1386,7 +1703,7 @@ export type LockState = Message<"unitsync.v1.LockState"> & {
  * Use `create(LockStateSchema)` to create a new message.
  */
 export const LockStateSchema: GenMessage<LockState> = /*@__PURE__*/
-  messageDesc(file_unitsync_v1_unitsync, 40);
+  messageDesc(file_unitsync_v1_unitsync, 48);
 
 /**
  * LockLease is one request for locks, held or queued.
@@ -1448,7 +1765,7 @@ export type LockLease = Message<"unitsync.v1.LockLease"> & {
  * Use `create(LockLeaseSchema)` to create a new message.
  */
 export const LockLeaseSchema: GenMessage<LockLease> = /*@__PURE__*/
-  messageDesc(file_unitsync_v1_unitsync, 41);
+  messageDesc(file_unitsync_v1_unitsync, 49);
 
 /**
  * UnitStatus is the lifecycle of a unit. Transitions only go forward.
@@ -1570,6 +1887,41 @@ export enum EventKind {
    * @generated from enum value: EVENT_KIND_WAIT_ENDED = 4;
    */
   WAIT_ENDED = 4,
+
+  /**
+   * The unit's command was spawned (an attempt of it).
+   *
+   * @generated from enum value: EVENT_KIND_PROCESS_STARTED = 10;
+   */
+  PROCESS_STARTED = 10,
+
+  /**
+   * A readiness check passed, or the reason it has not passed yet changed.
+   *
+   * @generated from enum value: EVENT_KIND_PROCESS_CHECKED = 11;
+   */
+  PROCESS_CHECKED = 11,
+
+  /**
+   * Every readiness check passed.
+   *
+   * @generated from enum value: EVENT_KIND_PROCESS_READY = 12;
+   */
+  PROCESS_READY = 12,
+
+  /**
+   * The unit's command exited (see process.exit_reason), before or after it was ready.
+   *
+   * @generated from enum value: EVENT_KIND_PROCESS_EXITED = 13;
+   */
+  PROCESS_EXITED = 13,
+
+  /**
+   * An attempt failed and the command runs again after a delay.
+   *
+   * @generated from enum value: EVENT_KIND_PROCESS_RETRYING = 14;
+   */
+  PROCESS_RETRYING = 14,
 
   /**
    * A lease was requested (AcquireLocks).
@@ -1714,6 +2066,29 @@ export const UnitSyncService: GenService<{
     methodKind: "unary";
     input: typeof GetTimelineRequestSchema;
     output: typeof GetTimelineResponseSchema;
+  },
+  /**
+   * ReportProcess records the state of the process that runs a unit (`unitsync run`, `up`): its
+   * pid, its readiness checks and, once it ends, how. It leaves the unit's status alone, except
+   * that PHASE_RETRY_WAIT on a started unit records the failed attempt and begins the next one.
+   *
+   * @generated from rpc unitsync.v1.UnitSyncService.ReportProcess
+   */
+  reportProcess: {
+    methodKind: "unary";
+    input: typeof ReportProcessRequestSchema;
+    output: typeof ReportProcessResponseSchema;
+  },
+  /**
+   * DeclarePlan declares the dependencies of a whole plan at once: every edge, or none. A cycle
+   * through the plan and what the agent holds is refused with its path (FAILED_PRECONDITION, as Want).
+   *
+   * @generated from rpc unitsync.v1.UnitSyncService.DeclarePlan
+   */
+  declarePlan: {
+    methodKind: "unary";
+    input: typeof DeclarePlanRequestSchema;
+    output: typeof DeclarePlanResponseSchema;
   },
   /**
    * AcquireLocks asks for a set of named locks, granted atomically once every one has room, first
