@@ -52,7 +52,8 @@ test("every example is an executable bash script with strict mode that uses unit
   t.regex(appBuild, /unitsync want "\$UNIT_NAME" "\$dep"/);
 });
 
-test("all examples run in parallel; every unit starts only after each of its dependencies finished", async (t) => {
+// Serial: ten scripts at once are the heaviest test here; the others wait on single scripts.
+test.serial("all examples run in parallel; every unit starts only after each of its dependencies finished", async (t) => {
   const agent = await withAgentProcess(t);
   const cwd = tempDir(t);
   // Not created yet: the scripts create it.
