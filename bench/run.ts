@@ -11,6 +11,7 @@ import { startAgent } from "../src/agent/server.js";
 import { Registry } from "../src/core/registry.js";
 import { cliVsFloor } from "./floor.js";
 import { planBench } from "./plan.js";
+import { lockHandoff } from "./locks.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin/unitsync.cjs");
@@ -314,6 +315,7 @@ async function main(): Promise<void> {
     }],
     ["waiters", waiters],
     ["agent", agentStartup],
+    ["locks", async () => Object.entries(await lockHandoff(QUICK)).forEach(([key, value]) => record(key, value, 3))],
   ];
   for (const [name, run] of sections) if (only.size === 0 || only.has(name)) await run();
   if (only.size > 0) return;
