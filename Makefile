@@ -5,9 +5,10 @@ export NODE_EXTRA_CA_CERTS :=
 .PHONY: all deps gen check lint typecheck gen-check breaking build sea python test fuzz drills up bench clean
 
 # System packages the tests use: Graphviz (graph -o dot is checked by dot), Python's gRPC (the
-# Python client example) and zsh (its completion script). Debian package names; installed only
+# Python client example), zsh (its completion script) and Chromium (pages and pictures are checked
+# in it headless). Debian package names; installed only
 # when missing.
-APT_PACKAGES := graphviz python3-grpcio python3-grpc-tools zsh
+APT_PACKAGES := graphviz python3-grpcio python3-grpc-tools zsh chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build

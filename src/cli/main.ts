@@ -71,8 +71,9 @@ function build(io: Io) {
   verb("timeline", "Show when each unit registered, waited and ran, and the critical chain", async (options) =>
     (await import("./timeline-verb.js")).timeline(io, options),
   )
-    .option("-o, --output <format>", "table or json")
-    .example("unitsync timeline");
+    .option("-o, --output <format>", "table, json, svg (a Gantt chart), html (the chart in a page) or otlp-json (an OpenTelemetry trace)")
+    .example("unitsync timeline")
+    .example("unitsync timeline -o svg > startup.svg");
   verb("graph", "Print the dependency graph with statuses", async (options) => (await import("./graph-verb.js")).graph(io, options))
     .option("-o, --output <format>", "dot, mermaid or json", { default: "dot" })
     .example("unitsync graph -o dot | dot -Tsvg > startup.svg");
