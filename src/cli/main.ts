@@ -77,6 +77,12 @@ function build(io: Io) {
   verb("graph", "Print the dependency graph with statuses", async (options) => (await import("./graph-verb.js")).graph(io, options))
     .option("-o, --output <format>", "dot, mermaid or json", { default: "dot" })
     .example("unitsync graph -o dot | dot -Tsvg > startup.svg");
+  verb("web", "Serve a read-only live page of start-up: units, graph and timeline", async (options) =>
+    (await import("./web-verb.js")).web(io, options),
+  )
+    .option("--listen <host:port>", "Where to serve (default 127.0.0.1:9460; loopback only unless --public)")
+    .option("--public", "Allow a non-loopback --listen address")
+    .example("unitsync web --listen 127.0.0.1:9460");
   verb("up [...scripts]", "Run start-up scripts in parallel under an agent, with live progress and a timeline", async (scripts, options) =>
     (await import("./up-verb.js")).up(io, scripts, options),
   )
@@ -122,7 +128,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     for (const [key, value] of Object.entries(parsed.options)) {
       if (!REPEATABLE.has(key) && Array.isArray(value)) parsed.options[key] = value.at(-1);
     }
-    keepText(argv, parsed.options, ["reason", "socket", "socket-path"]);
+    keepText(argv, parsed.options, ["reason", "socket", "socket-path", "listen"]);
     parsed.options.socket ??= parsed.options.socketPath;
     return await (cli.runMatchedCommand() as Promise<number>);
   } catch (error) {
