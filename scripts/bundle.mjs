@@ -65,5 +65,8 @@ await build({
   target: "node20",
   logLevel: "warning",
   outfile: "dist/unitsync.cjs",
+  // The launcher runs the bundle as a vm.Script, where a real import() has no loader: dependencies
+  // that import() a Node built-in (the OTLP exporter's http/https) get require() instead.
+  supported: { "dynamic-import": false },
   plugins: [embedProtos],
 });
