@@ -71,7 +71,7 @@ function build(io: Io) {
   verb("timeline", "Show when each unit registered, waited and ran, and the critical chain", async (options) =>
     (await import("./timeline-verb.js")).timeline(io, options),
   )
-    .option("-o, --output <format>", "table, json, svg (a Gantt chart), html (the chart in a page) or otlp-json (an OpenTelemetry trace)")
+    .option("-o, --output <format>", "table, json, svg, html or otlp-json (svg: a Gantt chart; html: it in a page; otlp-json: the OpenTelemetry trace)")
     .example("unitsync timeline")
     .example("unitsync timeline -o svg > startup.svg");
   verb("graph", "Print the dependency graph with statuses", async (options) => (await import("./graph-verb.js")).graph(io, options))

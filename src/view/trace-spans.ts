@@ -74,14 +74,21 @@ export function traceSpans(model: GanttModel, options: TraceOptions = {}): SpanS
       const failure = segments.find((s) => s.outcome === "failed");
       const key = `${row.unit}#${attempt}`;
       if (failure) failed++;
+      // A blocked unit's wait ended without a run: the span says why it never ran.
+      const blocked = !failure && row.blocked && !segments.some((s) => s.kind === "run");
+      const error = failure ? failure.reason || "failed" : blocked ? `not run: ${segments.at(-1)?.reason || "a dependency failed"}` : undefined;
       units.push({
         key,
         parent: "root",
         name: row.unit,
         start: at(start),
         end: at(end),
-        ...(failure ? { error: failure.reason || "failed" } : {}),
-        attributes: { ...unitAttributes(row, attempt), ...(segments.some((s) => s.open) ? { "unitsync.unit.unfinished": true } : {}) },
+        ...(error !== undefined ? { error } : {}),
+        attributes: {
+          ...unitAttributes(row, attempt),
+          ...(segments.some((s) => s.open) ? { "unitsync.unit.unfinished": true } : {}),
+          ...(blocked ? { "unitsync.unit.not_run": true } : {}),
+        },
       });
       segments.forEach((s, i) =>
         units.push({
@@ -94,7 +101,8 @@ export function traceSpans(model: GanttModel, options: TraceOptions = {}): SpanS
           attributes: { "unitsync.unit.name": row.unit, "unitsync.unit.attempt": attempt, "unitsync.segment.outcome": s.outcome },
         }),
       );
-      first = Math.min(first, start);
+      // Start-up begins when its first unit registered (for a later start-up: its first attempt).
+      first = Math.min(first, row.registered >= since ? row.registered : start);
       last = Math.max(last, end);
     }
   }
