@@ -2,7 +2,7 @@
 BIN := node_modules/.bin
 export NODE_EXTRA_CA_CERTS :=
 
-.PHONY: all deps gen check lint typecheck gen-check breaking build sea python test fuzz drills up bench clean
+.PHONY: all deps gen check lint typecheck gen-check breaking build sea python test fuzz drills up picture bench clean
 
 # System packages the tests use: Graphviz (graph -o dot is checked by dot), Python's gRPC (the
 # Python client example), zsh (its completion script) and Chromium (pages and pictures are checked
@@ -79,6 +79,10 @@ drills: build
 
 up: build
 	node bin/unitsync.cjs up --dir examples
+
+# docs/startup.svg: the example start-up (as `make up` runs it) drawn by `timeline -o svg`.
+picture: build
+	sh scripts/startup-picture.sh
 
 # Figures, never pass/fail: a table on stdout and bench/results.json. BENCH_QUICK=1 for a short run.
 bench: build

@@ -53,8 +53,8 @@ test("the example chart: valid XML, a bar per unit, the critical chain coloured,
   const rows = await page.evaluate(barFacts);
   t.deepEqual(
     rows.map((r) => r.unit),
-    ["git-clone", "dotfiles", "env-setup", "npm install", "db-migrate", "seed-data", "ide"],
-    "one row per unit, in the order they began",
+    ["git-clone", "dotfiles", "env-setup", "npm install", "db-migrate", "ide", "seed-data"],
+    "one row per unit, in the order they began to run, the never-run last",
   );
   for (const row of rows) {
     t.true(row.bars.length > 0 && row.bars.every((b) => b.width >= 1 && b.height > 0), `${row.unit} has visible bars`);

@@ -168,6 +168,28 @@ function apply(event: Event, builder: UnitSegments, t: number): void {
   }
 }
 
+/**
+ * The entry's own times win over the events' for the one attempt it describes: the agent reads
+ * its clock once for the entry and again for each event, and the timeline's figures (waited =
+ * started − start requested) must be the picture's and the trace's to the millisecond.
+ */
+function snapToEntry(segments: Segment[], entry: TimelineEntry, origin: number): Segment[] {
+  const rel = (t: TimelineEntry["registeredAt"]) => (t ? timestampMs(t) - origin : undefined);
+  const [requested, started, finished] = [rel(entry.startRequestedAt), rel(entry.startedAt), rel(entry.finishedAt)];
+  const firstWait = segments.findIndex((s) => s.kind === "wait");
+  return segments.map((s, i) => {
+    let { start, end } = s;
+    if (s.kind === "wait") {
+      if (i === firstWait) start = requested ?? start;
+      if (s.outcome === "ok" && started !== undefined) end = started;
+    } else if (s.kind === "run") {
+      start = started ?? start;
+      if (!s.open && finished !== undefined) end = finished;
+    }
+    return { ...s, start, end: Math.max(start, end) };
+  });
+}
+
 function rowState(entry: TimelineEntry, segments: readonly Segment[]): RowState {
   if (entry.status === UnitStatus.FAILED) return "failed";
   if (entry.status === UnitStatus.COMPLETED) return "completed";
@@ -200,7 +222,7 @@ export function ganttModel(response: GetTimelineResponse, options: ModelOptions 
   const critical = new Set(response.criticalChain);
   const rows: GanttRow[] = entries.map((entry) => {
     const builder = builders.get(entry.unit)!;
-    const segments = builder.segments(now);
+    const segments = builder.attempts <= 1 ? snapToEntry(builder.segments(now), entry, origin) : builder.segments(now);
     const registered = (ms(entry.registeredAt) ?? origin) - origin;
     const start = segments.length > 0 ? segments[0]!.start : registered;
     const end = segments.reduce((latest, s) => Math.max(latest, s.end), start);
@@ -240,5 +262,8 @@ export function ganttModel(response: GetTimelineResponse, options: ModelOptions 
   };
 }
 
-/** Units that waited or ran come in the order they began; the never-run follow by registration. */
-const startKey = (row: GanttRow) => (row.segments.length > 0 ? row.start : Number.MAX_SAFE_INTEGER);
+/** Units come in the order they began to run; those that never ran follow, by registration. */
+function startKey(row: GanttRow): number {
+  const run = row.segments.find((s) => s.kind === "run");
+  return run ? run.start : Number.MAX_SAFE_INTEGER;
+}
