@@ -50,7 +50,14 @@ test("web serves the page on loopback, refuses every method but GET and HEAD, an
     }
   }
   t.is((await http("GET", url + "nothing-here")).status, 404);
-  const state = JSON.parse((await http("GET", url + "state.json")).body);
+  let stateAnswer = await http("GET", url + "state.json");
+  t.is(stateAnswer.status, 200, "the health check URL of the Coder example answers");
+  // The first state is rendered once the Watch snapshot has arrived; until then it reads null.
+  for (const until = Date.now() + 20_000; stateAnswer.body === "null" && Date.now() < until; ) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    stateAnswer = await http("GET", url + "state.json");
+  }
+  const state = JSON.parse(stateAnswer.body);
   t.is(state.banner.kind, "progress");
   const units = await client.listUnits({});
   t.deepEqual(units.units.map((u) => u.name), ["ide"], "nothing the page served changed the agent");
