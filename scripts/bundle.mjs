@@ -125,7 +125,7 @@ const fromHost = {
 };
 await build({
   ...common,
-  stdin: { contents: 'export * from "./src/agent/server.ts";\nexport * from "./src/agent/socket-file.ts";\n', resolveDir: ROOT, sourcefile: "agent-bundle.ts", loader: "ts" },
+  stdin: { contents: 'export * from "./src/agent/server.ts";\nexport * from "./src/agent/socket-file.ts";\nexport * from "./src/agent/trace-json.ts";\n', resolveDir: ROOT, sourcefile: "agent-bundle.ts", loader: "ts" },
   outfile: `dist/${AGENT_FILE}`,
   plugins: [fromHost, embedProtos, leanProtobuf],
 });

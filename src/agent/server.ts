@@ -92,7 +92,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   let telemetry: { close(): Promise<void> } | undefined;
   if (options.telemetryEnv && tracesWanted(options.telemetryEnv)) {
     try {
-      telemetry = await (await import("./telemetry.js")).startTelemetry({ registry, log });
+      telemetry = await (await import("./telemetry.js")).startTelemetry({ registry, processes: context.processes, log });
     } catch (error) {
       log(`trace export is off: ${error instanceof Error ? error.message : String(error)}`);
     }

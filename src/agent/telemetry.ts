@@ -3,6 +3,7 @@
 // registered unit has finished (completed, failed, or blocked by a failure) and nothing has
 // changed for `settleMs`; at agent shutdown, whatever is still open is exported as unfinished.
 // Activity after an export (a re-run, late units) is the next start-up, with its own trace.
+import type { Processes } from "../core/processes.js";
 import type { Registry } from "../core/registry.js";
 import { ganttModel } from "../view/gantt-model.js";
 import { traceSpans } from "../view/trace-spans.js";
@@ -10,6 +11,7 @@ import { timelineToProto } from "./convert.js";
 
 export interface TelemetryOptions {
   registry: Registry;
+  processes: Processes;
   log: (line: string) => void;
   /** Quiet time after the last unit finished before the trace is sent (default 1 s). */
   settleMs?: number;
@@ -47,7 +49,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     if (!changedSinceExport) return Promise.resolve();
     changedSinceExport = false;
     const units = registry.list();
-    const timeline = timelineToProto(registry.timeline(), registry.events(), registry.counts().droppedEvents);
+    const timeline = timelineToProto(registry.timeline(), registry.events(), registry.counts().droppedEvents, (unit) => options.processes.get(unit));
     const model = ganttModel(timeline, {
       now: Date.now(),
       owners: new Map(units.map((u) => [u.name, u.owner])),
