@@ -8,7 +8,7 @@ export NODE_EXTRA_CA_CERTS :=
 # Python client example), zsh (its completion script) and Chromium (pages and pictures are checked
 # in it headless). Debian package names; installed only
 # when missing.
-APT_PACKAGES := graphviz python3-grpcio python3-grpc-tools zsh chromium
+APT_PACKAGES := graphviz python3-grpcio python3-grpc-tools zsh systemd chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build

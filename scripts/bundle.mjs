@@ -68,9 +68,18 @@ const AGENT_FILE = "unitsync-agent.cjs";
 const ROOT = process.cwd();
 const keyOf = (path) => relative(ROOT, path);
 
+// unix-dgram (the notify check's socket) is a native addon: loaded from node_modules at run time, never bundled.
 // The launcher runs the bundles as vm.Scripts, where a real import() has no loader: dependencies
 // that import() a Node built-in (the OTLP exporter's http/https) get require() instead.
-const common = { bundle: true, platform: "node", format: "cjs", target: "node20", logLevel: "warning", supported: { "dynamic-import": false } };
+const common = {
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  logLevel: "warning",
+  external: ["unix-dgram"],
+  supported: { "dynamic-import": false },
+};
 
 /**
  * grpc-js requires @grpc/proto-loader (and with it protobufjs) only inside the functions that
