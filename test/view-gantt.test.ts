@@ -3,7 +3,7 @@
 import test from "ava";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { EventKind, GetTimelineResponseSchema, UnitStatus } from "../gen/unitsync/v1/unitsync_pb.js";
+import { EventKind, GetTimelineResponseSchema, ProcessState_Phase, UnitStatus } from "../gen/unitsync/v1/unitsync_pb.js";
 import { ganttModel } from "../src/view/gantt-model.js";
 import { ganttSvg, labelOf, tickStep } from "../src/view/gantt-svg.js";
 import { ROOT_SPAN_NAME, traceSpans } from "../src/view/trace-spans.js";
@@ -124,4 +124,37 @@ test("the trace is a root span over one span per unit attempt with its waits and
   ]);
   t.is(rest.find((s) => s.name === "seed-data")!.error, "not run: dependency db-migrate failed: exit status 1");
   t.deepEqual(traceSpans(ganttModel(timelineOf([]))), []);
+});
+
+test("an entry's attempts give each run its segments, and a service its serving time", (t) => {
+  const at = (ms: number) => timestampFromMs(T0 + ms);
+  const response = create(GetTimelineResponseSchema, {
+    entries: [
+      {
+        unit: "db",
+        status: UnitStatus.COMPLETED,
+        registeredAt: at(0),
+        attempts: [
+          { number: 1, status: UnitStatus.FAILED, reason: "exit status 1", beganAt: at(0), startRequestedAt: at(0), startedAt: at(100), finishedAt: at(400) },
+          { number: 2, status: UnitStatus.COMPLETED, beganAt: at(600), startedAt: at(600), finishedAt: at(900) },
+        ],
+        process: { phase: ProcessState_Phase.EXITED, pid: 42, attempt: 2, readyAt: at(900), exitedAt: at(5_000), exitCode: 143, exitReason: "killed by SIGTERM" },
+      },
+    ],
+  });
+  const model = ganttModel(response);
+  const [row] = model.rows;
+  t.is(row!.attempts, 2);
+  t.deepEqual(row!.segments.map((s) => [s.attempt, s.kind, s.start, s.end, s.outcome]), [
+    [1, "wait", 0, 100, "ok"],
+    [1, "run", 100, 400, "failed"],
+    [2, "run", 600, 900, "ok"],
+    [2, "serving", 900, 5_000, "ended"],
+  ]);
+  t.is(labelOf(row!), "db 600ms · waited 100ms · 2 attempts · served 4.10s");
+  const spans = traceSpans(model);
+  const second = spans.find((s) => s.parent === "root" && s.attributes["unitsync.unit.attempt"] === 2)!;
+  t.like(second.attributes, { "process.pid": 42, "process.exit.code": 143, "unitsync.unit.exit_status": "killed by SIGTERM" });
+  t.deepEqual(spans.filter((s) => s.parent === second.key).map((s) => s.name), ["run", "serving"]);
+  t.regex(ganttSvg(model), /class="seg serving retry"[^>]*><title>db · attempt 2 · ready, serving\n[^<]*\nkilled by SIGTERM</);
 });

@@ -2,6 +2,7 @@
 // segments (wait, lock wait, run, serving) per unit attempt, shared by the SVG, the page and traces.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { EventKind, type Event, type GetTimelineResponse, type TimelineEntry, UnitStatus } from "../../gen/unitsync/v1/unitsync_pb.js";
+import { type ProcessFacts, attemptSegments, processFacts } from "./attempt-segments.js";
 
 export type SegmentKind = "wait" | "lock-wait" | "run" | "serving";
 /** How a segment ended: ok, failed, still open, or cut short (a wait that ended without a start). */
@@ -37,6 +38,8 @@ export interface GanttRow {
   readonly critical: boolean;
   /** Can never start: a dependency failed. */
   readonly blocked: boolean;
+  /** The process behind the last attempt, when a runner reported one. */
+  readonly process?: ProcessFacts;
 }
 
 export interface GanttModel {
@@ -201,6 +204,7 @@ export function ganttModel(response: GetTimelineResponse, options: ModelOptions 
   const entries = response.entries;
   const origin = entries.length === 0 ? NaN : Math.min(...entries.map((e) => ms(e.registeredAt) ?? Infinity));
   const builders = new Map(entries.map((e) => [e.unit, new UnitSegments()]));
+  const eventsOf = new Map<string, Event[]>();
   const withEvents = new Set<string>();
   let lastEvent = origin;
   for (const event of response.events) {
@@ -209,6 +213,7 @@ export function ganttModel(response: GetTimelineResponse, options: ModelOptions 
     if (!builder || t === undefined) continue;
     lastEvent = Math.max(lastEvent, t);
     withEvents.add(event.unit);
+    eventsOf.set(event.unit, [...(eventsOf.get(event.unit) ?? []), event]);
     apply(event, builder, t - origin);
   }
   // A unit whose events were dropped from the log is drawn from its entry's own times.
@@ -222,7 +227,15 @@ export function ganttModel(response: GetTimelineResponse, options: ModelOptions 
   const critical = new Set(response.criticalChain);
   const rows: GanttRow[] = entries.map((entry) => {
     const builder = builders.get(entry.unit)!;
-    const segments = builder.attempts <= 1 ? snapToEntry(builder.segments(now), entry, origin) : builder.segments(now);
+    // The entry's attempts are the agent's own record; older agents send only the events.
+    const fromAttempts = entry.attempts.length > 0;
+    const segments = fromAttempts
+      ? attemptSegments(entry, eventsOf.get(entry.unit) ?? [], origin, now)
+      : builder.attempts <= 1
+        ? snapToEntry(builder.segments(now), entry, origin)
+        : builder.segments(now);
+    const attempts = fromAttempts ? entry.attempts.filter((a) => a.startedAt !== undefined).length : builder.attempts;
+    const process = processFacts(entry);
     const registered = (ms(entry.registeredAt) ?? origin) - origin;
     const start = segments.length > 0 ? segments[0]!.start : registered;
     const end = segments.reduce((latest, s) => Math.max(latest, s.end), start);
@@ -232,13 +245,14 @@ export function ganttModel(response: GetTimelineResponse, options: ModelOptions 
       status: STATUS_TEXT[entry.status] ?? "pending",
       state: rowState(entry, segments),
       reason: entry.reason || ([...segments].reverse().find((s) => s.reason)?.reason ?? ""),
-      attempts: builder.attempts,
+      attempts,
       segments,
       start,
       end,
       registered,
       critical: critical.has(entry.unit),
       blocked: options.blocked?.has(entry.unit) ?? false,
+      ...(process ? { process } : {}),
     };
   });
   rows.sort((a, b) => startKey(a) - startKey(b) || a.registered - b.registered);

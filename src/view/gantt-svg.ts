@@ -72,7 +72,8 @@ export function labelOf(row: GanttRow): string {
   const sum = (kind: Segment["kind"]) => row.segments.filter((s) => s.kind === kind).reduce((n, s) => n + s.end - s.start, 0);
   const waited = sum("wait") + sum("lock-wait");
   const took = `${formatDuration(sum("run"))}${waited >= 1 ? ` · waited ${formatDuration(waited)}` : ""}`;
-  const attempts = row.attempts > 1 ? ` · ${row.attempts} attempts` : "";
+  const serving = row.segments.find((s) => s.kind === "serving");
+  const attempts = `${row.attempts > 1 ? ` · ${row.attempts} attempts` : ""}${serving ? (serving.open ? " · serving" : ` · served ${formatDuration(serving.end - serving.start)}`) : ""}`;
   switch (row.state) {
     case "failed":
       return `${name} ${took}${attempts} ✗ failed${row.reason ? `: ${clip(row.reason, 30)}` : ""}`;
@@ -159,7 +160,7 @@ function legendSvg(): string {
   for (const [cls, text] of items) {
     const style = cls === "run critical-key" ? ' style="fill:#f57c00"' : "";
     out += `<rect class="${cls}" x="${at}" y="26" width="14" height="10"${style}/><text x="${at + 18}" y="35">${text}</text>`;
-    at += 26 + text.length * CHAR_WIDTH;
+    at = round(at + 26 + text.length * CHAR_WIDTH);
   }
   return `<g class="legend">${out}</g>`;
 }

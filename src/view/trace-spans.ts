@@ -32,12 +32,16 @@ export interface TraceOptions {
 }
 
 function unitAttributes(row: GanttRow, attempt: number): Attributes {
+  const last = attempt >= row.attempts;
+  const process = last && row.process ? row.process : undefined;
   return {
     "unitsync.unit.name": row.unit,
     "unitsync.unit.owner": row.owner,
     "unitsync.unit.attempt": attempt,
     "unitsync.unit.status": row.status,
     "unitsync.unit.critical": row.critical,
+    ...(process && process.pid ? { "process.pid": process.pid } : {}),
+    ...(process?.exited ? { "process.exit.code": process.exitCode, "unitsync.unit.exit_status": process.exitReason || "exit status 0" } : {}),
   };
 }
 
