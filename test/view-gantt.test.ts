@@ -4,6 +4,7 @@ import test from "ava";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { EventKind, GetTimelineResponseSchema, ProcessState_Phase, UnitStatus } from "../gen/unitsync/v1/unitsync_pb.js";
+import { LOCK_GRANTED, LOCK_REQUESTED } from "../src/view/attempt-segments.js";
 import { ganttModel } from "../src/view/gantt-model.js";
 import { ganttSvg, labelOf, tickStep } from "../src/view/gantt-svg.js";
 import { ROOT_SPAN_NAME, traceSpans } from "../src/view/trace-spans.js";
@@ -157,4 +158,28 @@ test("an entry's attempts give each run its segments, and a service its serving 
   t.like(second.attributes, { "process.pid": 42, "process.exit.code": 143, "unitsync.unit.exit_status": "killed by SIGTERM" });
   t.deepEqual(spans.filter((s) => s.parent === second.key).map((s) => s.name), ["run", "serving"]);
   t.regex(ganttSvg(model), /class="seg serving retry"[^>]*><title>db · attempt 2 · ready, serving\n[^<]*\nkilled by SIGTERM</);
+});
+
+test("a lease's lock wait is drawn apart, and the run begins when the locks are held", (t) => {
+  const at = (ms: number) => timestampFromMs(T0 + ms);
+  const lockEvent = (seq: number, ms: number, kind: number) => ({ seq: BigInt(seq), time: at(ms), unit: "apt-build", kind: kind as EventKind, attempt: 1, from: UnitStatus.STARTED, to: UnitStatus.STARTED, reason: "" });
+  const response = create(GetTimelineResponseSchema, {
+    entries: [
+      {
+        unit: "apt-build",
+        status: UnitStatus.COMPLETED,
+        registeredAt: at(0),
+        attempts: [{ number: 1, status: UnitStatus.COMPLETED, beganAt: at(0), startRequestedAt: at(0), startedAt: at(50), finishedAt: at(1_000) }],
+      },
+    ],
+    events: [lockEvent(1, 60, LOCK_REQUESTED), lockEvent(2, 400, LOCK_GRANTED)],
+  });
+  const model = ganttModel(response);
+  t.deepEqual(model.rows[0]!.segments.map((s) => [s.kind, s.start, s.end, s.outcome]), [
+    ["wait", 0, 50, "ok"],
+    ["lock-wait", 60, 400, "ok"],
+    ["run", 400, 1_000, "ok"],
+  ]);
+  t.deepEqual(traceSpans(model).filter((s) => s.parent === "apt-build#1").map((s) => s.name), ["dependency wait", "lock wait", "run"]);
+  t.regex(ganttSvg(model), /class="seg lock-wait"[^>]*><title>apt-build · waiting for locks\n/);
 });

@@ -6,6 +6,31 @@ import type { Segment } from "./gantt-model.js";
 
 type Stamp = TimelineEntry["registeredAt"];
 
+/** The lock events (EVENT_KIND_LOCK_*), by number so that agents with and without locks both read. */
+export const LOCK_REQUESTED = 20 as EventKind;
+export const LOCK_GRANTED = 21 as EventKind;
+export const LOCK_WAIT_ENDED = 23 as EventKind;
+
+/** Lock waits of each attempt: from a lease's request to its grant (or to the end of its wait). */
+function lockWaits(events: readonly Event[], origin: number): { attempt: number; start: number; end?: number; outcome: Segment["outcome"]; reason: string }[] {
+  const waits: { attempt: number; start: number; end?: number; outcome: Segment["outcome"]; reason: string }[] = [];
+  let open: (typeof waits)[number] | undefined;
+  for (const e of events) {
+    if (!e.time) continue;
+    const at = timestampMs(e.time) - origin;
+    if (e.kind === LOCK_REQUESTED && !open) {
+      open = { attempt: e.attempt || 1, start: at, outcome: "open", reason: "" };
+      waits.push(open);
+    } else if ((e.kind === LOCK_GRANTED || e.kind === LOCK_WAIT_ENDED) && open) {
+      open.end = at;
+      open.outcome = e.kind === LOCK_GRANTED ? "ok" : "ended";
+      open.reason = e.reason;
+      open = undefined;
+    }
+  }
+  return waits;
+}
+
 /** The process behind the unit's last attempt, as its runner reported it. */
 export interface ProcessFacts {
   readonly pid: number;
@@ -47,6 +72,17 @@ export function attemptSegments(entry: TimelineEntry, events: readonly Event[], 
     }
     if (started !== undefined) push("run", started, finished, n, failed ? "failed" : "ok", a.reason);
   }
+  // A lease's wait is drawn apart from the run it delays: the run begins when the locks are held.
+  for (const lock of lockWaits(events, origin)) {
+    if (lock.end !== undefined && lock.end <= lock.start) continue;
+    push("lock-wait", lock.start, lock.end, lock.attempt, lock.outcome, lock.reason);
+    const run = segments.findIndex((s) => s.kind === "run" && s.attempt === lock.attempt && s.start <= lock.start && s.end >= lock.start);
+    if (run >= 0) {
+      const held = lock.end ?? now;
+      const r = segments[run]!;
+      segments[run] = { ...r, start: Math.min(Math.max(r.start, held), r.end) };
+    }
+  }
   // A service completes when ready and keeps running: it served from then until its process ended.
   const p = entry.process;
   if (last && p && last.status === UnitStatus.COMPLETED) {
@@ -57,5 +93,5 @@ export function attemptSegments(entry: TimelineEntry, events: readonly Event[], 
       push("serving", ready, running ? undefined : exited, last.number || 1, "ended", p.exitReason);
     }
   }
-  return segments;
+  return segments.sort((a, b) => a.start - b.start || a.attempt - b.attempt);
 }
