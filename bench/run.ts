@@ -10,6 +10,7 @@ import { type UnitSyncClient, connect } from "../src/client/client.js";
 import { startAgent } from "../src/agent/server.js";
 import { Registry } from "../src/core/registry.js";
 import { cliVsFloor } from "./floor.js";
+import { servicesBench } from "./services.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin/unitsync.cjs");
@@ -312,6 +313,9 @@ async function main(): Promise<void> {
     }],
     ["waiters", waiters],
     ["agent", agentStartup],
+    ["services", async () => {
+      for (const [key, value] of Object.entries(await servicesBench(QUICK))) record(key, value, 1);
+    }],
   ];
   for (const [name, run] of sections) if (only.size === 0 || only.has(name)) await run();
   if (only.size > 0) return;
