@@ -33,7 +33,8 @@ function service(kind: "tcp" | "log", port: number, at: string): string {
   const stamp = `require("fs").writeFileSync(${JSON.stringify(at)}, String(performance.timeOrigin + performance.now()))`;
   const act =
     kind === "tcp"
-      ? `require("net").createServer((s) => s.destroy()).listen(${port}, "127.0.0.1", () => ${stamp})`
+      ? // Stamped just before listen(): the kernel accepts as soon as it returns, before any callback.
+        `${stamp}; require("net").createServer((s) => s.destroy()).listen(${port}, "127.0.0.1")`
       : `${stamp}; process.stdout.write("service listening\\n")`;
   return `setTimeout(() => { ${act}; }, Math.random() * 300); setInterval(() => {}, 1000);`;
 }
