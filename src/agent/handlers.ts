@@ -3,6 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type * as grpc from "@grpc/grpc-js";
 import { LimitExceeded } from "../core/errors.js";
+import { declarePlan } from "../core/plan-declare.js";
 import type { Registry } from "../core/registry.js";
 import { conditionName, conditionToProto, statusToProto } from "../rpc/enums.js";
 import type { ServiceHandlers } from "../rpc/service.js";
@@ -177,6 +178,12 @@ export function createHandlers(ctx: AgentContext): Handlers {
           satisfied: e.satisfied,
         })),
       };
+    }),
+
+    declarePlan: unary(ctx, (request, owner) => {
+      const units = request.units.map((u) => ({ name: u.name, after: u.after.map((d) => ({ name: d.name, condition: conditionName(d.condition) })) }));
+      declarePlan(registry, units, owner);
+      return { $typeName: "unitsync.v1.DeclarePlanResponse", units: units.map((u) => unitToProto(registry.get(u.name))) };
     }),
 
     getTimeline: unary(ctx, () =>
