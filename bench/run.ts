@@ -12,6 +12,7 @@ import { Registry } from "../src/core/registry.js";
 import { cliVsFloor } from "./floor.js";
 import { planBench } from "./plan.js";
 import { lockHandoff } from "./locks.js";
+import { servicesBench } from "./services.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin/unitsync.cjs");
@@ -316,6 +317,9 @@ async function main(): Promise<void> {
     ["waiters", waiters],
     ["agent", agentStartup],
     ["locks", async () => Object.entries(await lockHandoff(QUICK)).forEach(([key, value]) => record(key, value, 3))],
+    ["services", async () => {
+      for (const [key, value] of Object.entries(await servicesBench(QUICK))) record(key, value, 1);
+    }],
   ];
   for (const [name, run] of sections) if (only.size === 0 || only.has(name)) await run();
   if (only.size > 0) return;
