@@ -1,7 +1,16 @@
 // A bounded, ordered log of events with contiguous sequence numbers; the oldest are dropped first.
 import type { UnitStatus } from "./status.js";
 
-export type EventKind = "status-changed" | "dependencies-declared" | "wait-began" | "wait-ended";
+/**
+ * What an event records. The registry records the first four; other core modules composed at the
+ * agent level (locks, services) add their kinds here, one per line, and record them through
+ * `Registry.record` so that every event shares one seq-numbered log.
+ */
+export type EventKind =
+  | "status-changed"
+  | "dependencies-declared"
+  | "wait-began"
+  | "wait-ended";
 
 export interface UnitEvent {
   readonly seq: number;
@@ -12,6 +21,8 @@ export interface UnitEvent {
   readonly to: UnitStatus;
   readonly reason: string;
   readonly dependsOn: readonly string[];
+  /** Extra fields of a kind recorded by another core module (a lock name, a pid, an exit status). */
+  readonly detail?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export class EventLog {

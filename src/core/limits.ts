@@ -1,0 +1,15 @@
+// The registry's configurable limits and their defaults (each has an agent flag).
+
+export interface Limits {
+  units: number;
+  dependenciesPerUnit: number;
+  reasonLength: number;
+  events: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  units: 10_000,
+  dependenciesPerUnit: 1_000,
+  reasonLength: 4_096,
+  events: 100_000,
+};
