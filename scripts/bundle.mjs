@@ -3,8 +3,8 @@
 // dist/unitsync-agent.cjs, the agent side (server, handlers, core, health, reflection, protobufjs,
 // proto-loader) that only `agent` and `up` load, at run time, from the file beside the first one
 // (or from the executable's assets). A module both sides use exists once: the agent bundle takes
-// it from the CLI bundle's instance. The .proto files grpc-health-check and @grpc/reflection
-// otherwise read from their package folders at run time are embedded.
+// it from the CLI bundle's instance. The .proto files @grpc/reflection otherwise reads from its
+// package folder at run time are embedded.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
@@ -15,7 +15,6 @@ const require = createRequire(import.meta.url);
 
 /** The .proto files each package loads through proto-loader's loadSync, by path in the package. */
 const EMBEDDED = {
-  "grpc-health-check": ["proto/health/v1/health.proto"],
   "@grpc/reflection": ["build/proto/grpc/reflection/v1/reflection.proto", "build/proto/grpc/reflection/v1alpha/reflection.proto"],
 };
 

@@ -48,6 +48,7 @@ function encode(schema: DescMessage, message: object): Buffer {
 }
 
 function encodeResponse(schema: DescMessage, message: object): Buffer {
+  if (message instanceof Uint8Array) return Buffer.from(message.buffer, message.byteOffset, message.byteLength); // already encoded
   const once = encodedOnce.get(message);
   if (once === undefined) return encode(schema, message);
   if (once !== null) return once;
