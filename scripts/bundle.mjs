@@ -103,6 +103,14 @@ const probe = await build({
 const inCli = new Set(Object.keys(Object.values(probe.metafile.outputs)[0].inputs));
 if (process.env.BUNDLE_WHY) for (const [k, v] of Object.entries(probe.metafile.inputs)) for (const i of v.imports) if (i.path.includes(process.env.BUNDLE_WHY)) console.error(k, "->", i.path);
 
+/** The export names of an ES module (undefined for CommonJS), as esbuild sees them. */
+async function esmExports(file) {
+  if (!/\.(ts|mjs)$|\/@bufbuild\/protobuf\/dist\/esm\//.test(file)) return undefined;
+  const result = await build({ entryPoints: [file], write: false, metafile: true, format: "esm", outdir: "dist/.exports", logLevel: "silent" });
+  const names = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.exports ?? [];
+  return names.filter((name) => name !== "default");
+}
+
 /** Pass 2: the agent bundle; every module the CLI bundle holds comes from the CLI bundle's instance. */
 const shared = new Set();
 const fromHost = {
@@ -117,7 +125,14 @@ const fromHost = {
       shared.add(key);
       return { path: key, namespace: "host" };
     });
-    b.onLoad({ filter: /.*/, namespace: "host" }, (args) => ({ contents: `module.exports = globalThis[${HOST}](${JSON.stringify(args.path)});`, loader: "js" }));
+    b.onLoad({ filter: /.*/, namespace: "host" }, async (args) => {
+      const module = `globalThis[${HOST}](${JSON.stringify(args.path)})`;
+      const names = await esmExports(resolve(ROOT, args.path));
+      // An ES module's exports become plain bindings: through CommonJS interop every use would
+      // read a getter that reads the host's getter, on every call of a hot path.
+      if (names === undefined) return { contents: `module.exports = ${module};`, loader: "js" };
+      return { contents: `const m = ${module};\nexport const { ${names.join(", ")} } = m;\n`, loader: "js" };
+    });
   },
 };
 await build({
