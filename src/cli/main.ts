@@ -7,7 +7,7 @@ import { DEFAULT_TIMEOUT } from "./defaults.js";
 import { keepText } from "./text-options.js";
 
 /** Options that accumulate when repeated; every other repeated flag takes its last value. */
-const REPEATABLE = new Set(["--", "after"]);
+const REPEATABLE = new Set(["--", "after", "ready"]);
 
 type Action = (...args: any[]) => Promise<number>;
 
@@ -61,7 +61,13 @@ function build(io: Io) {
     .option("--after <units>", "Dependencies, comma-separated or repeated")
     .option("--timeout <duration>", "How long to wait for the dependencies (0: no limit)", { default: DEFAULT_TIMEOUT })
     .option("--optional", "If no agent answers, run the command anyway with a warning")
-    .example("unitsync run ide --after git-clone,env-setup -- code-server --port 8080");
+    .option("--ready <check>", "A service: completed once every check passes, while the command keeps running (tcp:PORT, tcp:HOST:PORT, http://URL, https://URL, file:PATH, log:REGEX, exec:COMMAND, notify); repeatable")
+    .option("--ready-timeout <duration>", "Fail (and stop the command) if not ready in this long (0: no limit)", { default: "2m" })
+    .option("--run-timeout <duration>", "Stop the command (SIGTERM, then SIGKILL) and fail the unit if it runs longer (exit 124)")
+    .option("--retries <n>", "Run the command again up to n times after a failed attempt")
+    .option("--retry-delay <duration>", "Pause before the first retry, doubling each time up to 30s", { default: "1s" })
+    .example("unitsync run ide --after git-clone,env-setup --ready tcp:8080 -- code-server --bind-addr 127.0.0.1:8080")
+    .example("unitsync run clone --run-timeout 10m --retries 2 -- git clone https://example.com/repo.git");
 
   verb("watch [...units]", "Watch units change live (a table on a TTY, JSON lines otherwise)", async (units, options) =>
     (await import("./watch-verb.js")).watch(io, units, options),

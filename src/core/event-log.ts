@@ -10,7 +10,13 @@ export type EventKind =
   | "status-changed"
   | "dependencies-declared"
   | "wait-began"
-  | "wait-ended";
+  | "wait-ended"
+  // src/core/processes.ts: the process behind a unit (spawned, a check's progress, ready, exited, retrying)
+  | "process-started"
+  | "process-checked"
+  | "process-ready"
+  | "process-exited"
+  | "process-retrying";
 
 export interface UnitEvent {
   readonly seq: number;
@@ -21,6 +27,8 @@ export interface UnitEvent {
   readonly to: UnitStatus;
   readonly reason: string;
   readonly dependsOn: readonly string[];
+  /** The unit's attempt when the event happened (1 for the first); 0 or absent for a name nobody registered. */
+  readonly attempt?: number;
   /** Extra fields of a kind recorded by another core module (a lock name, a pid, an exit status). */
   readonly detail?: Readonly<Record<string, string | number | boolean>>;
 }

@@ -9,13 +9,21 @@ import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { validateUnitName } from "./names.js";
 import type { Condition, UnitStatus } from "./status.js";
 import { buildTimeline, type Timeline } from "./timeline.js";
-import { type Clock, type StartProgress, type UnitRecord, UnitStore, type Waiter } from "./unit-store.js";
+import {
+  type Clock,
+  currentAttempt,
+  KEPT_ATTEMPTS,
+  type StartProgress,
+  type UnitRecord,
+  timelineRecord,
+  UnitStore,
+} from "./unit-store.js";
 import { type UnitView, unitView } from "./unit-views.js";
 import { WakeQueue } from "./wake-queue.js";
 
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 export type { BlockedView, DependencyView, UnitView } from "./unit-views.js";
-export type { Clock, StartProgress } from "./unit-store.js";
+export type { AttemptRecord, Clock, StartProgress } from "./unit-store.js";
 export type { EventListener } from "./event-bus.js";
 
 export interface StartResult {
@@ -40,7 +48,6 @@ export class Registry {
   private readonly store = new UnitStore();
   private readonly bus: EventBus;
   private readonly wakeQueue = new WakeQueue(this.store);
-  private waiterCount = 0;
 
   constructor(
     options: {
@@ -64,19 +71,12 @@ export class Registry {
       throw new InvalidArgument(`unit "${unit}" declares no dependencies; name at least one`);
     }
     dependencies.forEach(validateUnitName);
-    const { graph, units } = this.store;
+    const { graph } = this.store;
     const unique = [...new Set(dependencies)];
     const existing = graph.dependenciesOf(unit);
     const fresh = unique.filter((d) => !existing.has(d));
-    const recondition = unique.some((d) => existing.has(d) && existing.get(d) !== condition);
-    const record = units.get(unit);
-    if (record && record.status !== "pending" && (fresh.length > 0 || recondition)) {
-      // Re-declaring what is already declared is harmless (a restarted script); new or changed edges are not.
-      throw new IllegalTransition(
-        unit,
-        `unit "${unit}" is already ${record.status}; declare dependencies before starting it`,
-      );
-    }
+    // Whatever the unit's status: an edge added to a started or finished unit applies from its next
+    // attempt. Re-declaring an edge changes nothing; a new condition replaces the old one.
     if (existing.size + fresh.length > this.limits.dependenciesPerUnit) {
       throw new LimitExceeded(
         `unit "${unit}" would have ${existing.size + fresh.length} dependencies; the limit is ${this.limits.dependenciesPerUnit}`,
@@ -84,15 +84,17 @@ export class Registry {
     }
     this.store.checkNameLimit([unit, ...fresh], this.limits.units);
     const added = graph.addEdges(unit, unique, condition);
-    this.register(unit, owner);
-    if (added.length > 0) this.emit(unit, "dependencies-declared", "pending", "pending", "", added);
+    const { status } = this.register(unit, owner);
+    if (added.length > 0) this.emit(unit, "dependencies-declared", status, status, "", added);
     // New edges can add unmet dependencies to an open wait, or block it and its dependents.
     this.wakeQueue.wake(blockedBy(this.store, unit) ? [unit, ...blockedDependents(graph, unit)] : [unit]);
     return this.view(unit);
   }
 
   /**
-   * Registers `unit`, waits until every dependency is satisfied, then marks it started. Rejects
+   * Registers `unit`, waits until every dependency is satisfied, then marks it started. On a
+   * completed or failed unit this begins a new attempt (a re-run or a retry): the unit is pending
+   * again, satisfies none of its dependents, and waits for its dependencies as usual. Rejects
    * with DependencyFailed when the unit is or becomes blocked, and with `signal.reason` when the
    * signal aborts (deadline, client cancel, shutdown); the waiter is removed at that moment.
    */
@@ -101,45 +103,30 @@ export class Registry {
     signal.throwIfAborted();
     this.store.checkNameLimit([unit], this.limits.units);
     const record = this.register(unit, owner);
-    if (record.status !== "pending") {
-      throw new IllegalTransition(unit, `unit "${unit}" is already ${record.status}`);
+    if (record.status === "started") {
+      throw new IllegalTransition(unit, `unit "${unit}" is already started`);
     }
     if (record.waiter) {
       throw new IllegalTransition(unit, `unit "${unit}" is already waiting to start in another call`);
     }
     const now = this.clock.now();
-    record.startRequestedAt ??= now;
     const blocked = blockedBy(this.store, unit);
+    // A blocked re-run is refused before it begins: the finished attempt stays as it was.
+    if (blocked && record.status !== "pending") throw dependencyFailed(unit, blocked);
+    if (record.status !== "pending") this.beginAttempt(record, now);
+    record.startRequestedAt ??= now;
     if (blocked) throw dependencyFailed(unit, blocked);
     const unmet = this.store.unmet(unit);
     if (unmet.length === 0) return Promise.resolve(this.markStarted(record, now));
 
-    return new Promise<StartResult>((resolve, reject) => {
-      const onAbort = () => waiter.settle(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
-      const waiter: Waiter = {
-        unit,
-        since: now,
-        progress,
-        unmet: new Set(unmet),
-        settle: (error) => {
-          if (record.waiter !== waiter) return;
-          record.waiter = undefined;
-          this.waiterCount--;
-          signal.removeEventListener("abort", onAbort);
-          if (error) {
-            this.emit(unit, "wait-ended", record.status, record.status, error.message);
-            reject(error);
-          } else {
-            resolve(this.markStarted(record, waiter.since));
-          }
-        },
-      };
-      record.waiter = waiter;
-      this.waiterCount++;
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.emit(unit, "wait-began", "pending", "pending", "", unmet);
-      progress.onWaiting?.(unmet, unmet.filter((d) => !this.store.units.has(d)));
-    });
+    return this.wakeQueue.open(record, signal, progress, now, {
+      began: () => {
+        this.emit(unit, "wait-began", "pending", "pending", "", unmet);
+        progress.onWaiting?.(unmet, unmet.filter((d) => !this.store.units.has(d)));
+      },
+      ended: (error) => this.emit(unit, "wait-ended", record.status, record.status, error.message),
+      ready: () => this.markStarted(record, now),
+    }, unmet);
   }
 
   /** pending|started → completed. Completing a completed unit changes nothing. */
@@ -190,6 +177,7 @@ export class Registry {
       to: event.to ?? status,
       reason: event.reason ?? "",
       dependsOn: event.dependsOn ?? [],
+      attempt: this.store.units.get(event.unit)?.attempt ?? 0,
       ...(event.detail ? { detail: event.detail } : {}),
     });
   }
@@ -220,7 +208,7 @@ export class Registry {
 
   /** Per-unit waits and runs, in registration order, and the critical chain. */
   timeline(): Timeline {
-    const records = [...this.store.units.values()].map(({ waiter: _waiter, owner: _owner, ...record }) => record);
+    const records = [...this.store.units.values()].map(timelineRecord);
     return buildTimeline(records, (unit) => this.store.graph.dependenciesOf(unit));
   }
 
@@ -232,7 +220,7 @@ export class Registry {
     const { log } = this.bus;
     return {
       units: this.store.units.size,
-      waiters: this.waiterCount,
+      waiters: this.wakeQueue.waiterCount,
       events: log.size,
       droppedEvents: log.dropped,
       edges: this.store.graph.edgeCount,
@@ -256,17 +244,58 @@ export class Registry {
     return this.bus.listenerCount;
   }
 
+  // ---- hook for `run --retries` (services: src/core/processes.ts, composed in src/agent/handlers.ts)
+
+  /**
+   * started → started as the next attempt, without passing through failed: the attempt that ends
+   * is kept as failed with `reason`, and no dependent sees a failure — they keep waiting for the
+   * retry. Reported by a runner through ReportProcess (PHASE_RETRY_WAIT).
+   */
+  retry(unit: string, reason: string): UnitView {
+    validateUnitName(unit);
+    const record = this.store.mustGet(unit);
+    if (record.status !== "started") {
+      throw new IllegalTransition(unit, `unit "${unit}" is ${record.status}; only a started unit can be retried`);
+    }
+    const now = this.clock.now();
+    record.previous.push({ ...currentAttempt(record), status: "failed", reason, finishedAt: now });
+    if (record.previous.length > KEPT_ATTEMPTS) record.previous.shift();
+    record.attempt++;
+    Object.assign(record, { reason: "", changedAt: now, beganAt: now, startRequestedAt: now, startedAt: now, finishedAt: undefined });
+    this.emit(unit, "status-changed", "started", "started", `attempt ${record.attempt - 1} failed: ${reason}`);
+    return this.view(unit);
+  }
+
   // ---- internals ------------------------------------------------------------------------------
 
   private register(unit: string, owner: string): UnitRecord {
     let record = this.store.units.get(unit);
     if (record) return record;
     const now = this.clock.now();
-    record = { name: unit, owner, status: "pending", reason: "", registeredAt: now, changedAt: now };
+    record = { name: unit, owner, status: "pending", reason: "", registeredAt: now, changedAt: now, attempt: 1, beganAt: now, previous: [] };
     this.store.units.set(unit, record);
     this.store.graph.touch(unit);
     this.emit(unit, "status-changed", "not registered", "pending", "");
     return record;
+  }
+
+  /** completed|failed → pending as attempt n+1; its dependents no longer count it as satisfied. */
+  private beginAttempt(record: UnitRecord, now: number): void {
+    const from = record.status;
+    record.previous.push(currentAttempt(record));
+    if (record.previous.length > KEPT_ATTEMPTS) record.previous.shift();
+    if (from === "failed") this.store.failedCount--;
+    record.attempt++;
+    record.status = "pending";
+    record.reason = "";
+    record.changedAt = now;
+    record.beganAt = now;
+    record.startRequestedAt = undefined;
+    record.startedAt = undefined;
+    record.finishedAt = undefined;
+    this.emit(record.name, "status-changed", from, "pending", "");
+    // Open waits of direct dependents may need it again; nothing further down changes.
+    this.wakeQueue.wake(this.store.graph.dependentsOf(record.name));
   }
 
   private markStarted(record: UnitRecord, since: number): StartResult {
@@ -301,6 +330,7 @@ export class Registry {
   }
 
   private emit(unit: string, kind: EventKind, from: UnitStatus, to: UnitStatus, reason: string, dependsOn: readonly string[] = []): void {
-    this.bus.emit({ time: this.clock.now(), unit, kind, from, to, reason, dependsOn });
+    const attempt = this.store.units.get(unit)?.attempt ?? 0;
+    this.bus.emit({ time: this.clock.now(), unit, kind, from, to, reason, dependsOn, attempt });
   }
 }

@@ -23,7 +23,23 @@ export interface Waiter {
   settle(error?: Error): void;
 }
 
-/** One registered unit. */
+/** One attempt of a unit: from registration or a `start` on a finished unit to its outcome. */
+export interface AttemptRecord {
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  readonly status: UnitStatus;
+  readonly reason: string;
+  /** When the attempt began: registration for the first, the `start` call for later ones. */
+  readonly beganAt: number;
+  readonly startRequestedAt?: number;
+  readonly startedAt?: number;
+  readonly finishedAt?: number;
+}
+
+/** How many finished attempts a unit keeps for the timeline; older ones are dropped (the number goes on). */
+export const KEPT_ATTEMPTS = 100;
+
+/** One registered unit; the status and times are those of its current (last) attempt. */
 export interface UnitRecord {
   readonly name: string;
   readonly owner: string;
@@ -31,10 +47,45 @@ export interface UnitRecord {
   reason: string;
   readonly registeredAt: number;
   changedAt: number;
+  /** The current attempt's number, 1 for the first. */
+  attempt: number;
+  beganAt: number;
   startRequestedAt?: number;
   startedAt?: number;
   finishedAt?: number;
+  /** Earlier attempts, oldest first, at most KEPT_ATTEMPTS. */
+  readonly previous: AttemptRecord[];
   waiter?: Waiter;
+}
+
+/** The current attempt of `record`, as the timeline shows it. */
+export function currentAttempt(record: UnitRecord): AttemptRecord {
+  const { attempt, status, reason, beganAt, startRequestedAt, startedAt, finishedAt } = record;
+  return {
+    attempt,
+    status,
+    reason,
+    beganAt,
+    ...(startRequestedAt !== undefined ? { startRequestedAt } : {}),
+    ...(startedAt !== undefined ? { startedAt } : {}),
+    ...(finishedAt !== undefined ? { finishedAt } : {}),
+  };
+}
+
+/** The record as the timeline reads it: its last attempt's times, and every kept attempt. */
+export function timelineRecord(record: UnitRecord) {
+  const { name, status, reason, registeredAt, startRequestedAt, startedAt, finishedAt, attempt } = record;
+  return {
+    name,
+    status,
+    reason,
+    registeredAt,
+    ...(startRequestedAt !== undefined ? { startRequestedAt } : {}),
+    ...(startedAt !== undefined ? { startedAt } : {}),
+    ...(finishedAt !== undefined ? { finishedAt } : {}),
+    attempt,
+    attempts: [...record.previous, currentAttempt(record)],
+  };
 }
 
 export class UnitStore {

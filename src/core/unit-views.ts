@@ -22,6 +22,8 @@ export interface UnitView {
   waiting: boolean;
   /** Who registered the unit (for `up`: the script), empty when unknown. */
   owner: string;
+  /** The current attempt, 1 for the first; 0 for a name nobody registered. */
+  attempt: number;
   registeredAt?: number;
   changedAt?: number;
 }
@@ -44,6 +46,7 @@ export function unitView(store: UnitStore, name: string, memo?: BlockMemo): Unit
     reason: record?.reason ?? "",
     waiting: record?.waiter !== undefined,
     owner: record?.owner ?? "",
+    attempt: record?.attempt ?? 0,
     ...(record ? { registeredAt: record.registeredAt, changedAt: record.changedAt } : {}),
   };
 }

@@ -1,13 +1,55 @@
 // The wake queue: re-checks the open Start waiters of units whose dependencies may have changed,
 // reports progress to them, and settles those that are now ready or blocked.
 import { blockedBy, dependencyFailed } from "./blocked-by.js";
-import type { UnitStore, Waiter } from "./unit-store.js";
+import type { StartProgress, UnitRecord, UnitStore, Waiter } from "./unit-store.js";
+
+/** What the registry does when a wait begins, ends without starting, or is ready. */
+export interface WaitHooks<T> {
+  began(): void;
+  ended(error: Error): void;
+  ready(): T;
+}
 
 export class WakeQueue {
   private readonly queue: string[] = [];
   private draining = false;
+  /** Open waits. */
+  waiterCount = 0;
 
   constructor(private readonly store: UnitStore) {}
+
+  /**
+   * Opens the wait of `record`'s Start call for `unmet`. It settles when a wake finds it ready
+   * (resolving with `hooks.ready()`) or blocked, when `signal` aborts (rejecting with its reason),
+   * or when the unit itself completes or fails; the waiter is removed at that moment.
+   */
+  open<T>(record: UnitRecord, signal: AbortSignal, progress: StartProgress, since: number, hooks: WaitHooks<T>, unmet: string[]): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => waiter.settle(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+      const waiter: Waiter = {
+        unit: record.name,
+        since,
+        progress,
+        unmet: new Set(unmet),
+        settle: (error) => {
+          if (record.waiter !== waiter) return;
+          record.waiter = undefined;
+          this.waiterCount--;
+          signal.removeEventListener("abort", onAbort);
+          if (error) {
+            hooks.ended(error);
+            reject(error);
+          } else {
+            resolve(hooks.ready());
+          }
+        },
+      };
+      record.waiter = waiter;
+      this.waiterCount++;
+      signal.addEventListener("abort", onAbort, { once: true });
+      hooks.began();
+    });
+  }
 
   /**
    * Re-checks the open waiters of these units. A waiter that settles starts its unit, whose
