@@ -144,8 +144,8 @@ await build({
 
 /**
  * Pass 3: the CLI bundle. The agent's modules are one small module that lends the agent bundle
- * the shared modules, then loads it: from the executable's assets, through the launcher's code
- * cache, or with a plain require.
+ * the shared modules, then loads it: through the launcher's code cache (from the file beside
+ * this one, or from the executable's assets), or else from the assets or with a plain require.
  */
 const agentLoader = `
 const host = {
@@ -157,6 +157,9 @@ globalThis[${HOST}] = (key) => {
 };
 const sea = require("node:sea");
 function load() {
+  const file = require("node:path").join(__dirname, ${JSON.stringify(AGENT_FILE)});
+  const launcher = globalThis[Symbol.for("unitsync.launcher.load")];
+  if (launcher) return launcher(file);
   if (sea.isSea()) {
     const { Script } = require("node:vm");
     const source = sea.getAsset(${JSON.stringify(AGENT_FILE)}, "utf8");
@@ -165,9 +168,7 @@ function load() {
     fn.call(mod.exports, mod.exports, require, mod, ${JSON.stringify(AGENT_FILE)}, __dirname);
     return mod.exports;
   }
-  const file = require("node:path").join(__dirname, ${JSON.stringify(AGENT_FILE)});
-  const launcher = globalThis[Symbol.for("unitsync.launcher.load")];
-  return launcher ? launcher(file) : require(file);
+  return require(file);
 }
 module.exports = load();
 `;
