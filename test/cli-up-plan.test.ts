@@ -204,3 +204,45 @@ test("up -f usage errors: --then without a command, --budget without a plan, -f 
   t.like(await cli(["up", "-f", file, "--dir", dir], env), { code: 2, stderr: "unitsync: up: give either -f or scripts (--dir), not both\n" });
   t.like(await cli(["up", "-f", file, "--budget", "soon"], env), { code: 2 });
 });
+
+test("up --dir: scripts with a # unitsync: header run as units (after, retries); the others call unitsync themselves", async (t) => {
+  const { socketPath, client, dir } = await withAgent(t);
+  const folder = join(dir, "startup");
+  const { mkdirSync, chmodSync } = await import("node:fs");
+  mkdirSync(folder);
+  const script = (name: string, body: string) => {
+    writeFileSync(join(folder, name), `#!/bin/sh\n${body}\n`);
+    chmodSync(join(folder, name), 0o755);
+  };
+  // Fails on its first attempt: the header's retries=1 runs it again.
+  script("10-clone.sh", `# unitsync: retries=1 retry_delay=10ms\necho x >> ${dir}/clone.attempts\n[ "$(wc -l < ${dir}/clone.attempts)" -gt 1 ]`);
+  script("20-build.sh", "# unitsync: after=10-clone\necho built");
+  script("30-own.sh", "exec unitsync run own --after 20-build -- true");
+  const up = spawnCli(["up", "--dir", folder, "--socket", socketPath, "--log-dir", join(dir, "logs")], hermetic(dir));
+  t.teardown(() => up.child.kill("SIGKILL"));
+  const result = await ends(up.done);
+  t.is(result.code, 0, result.stderr + result.stdout);
+  const timeline = await timelineOf(client);
+  for (const name of ["10-clone", "20-build", "own"]) t.is(timeline.get(name)?.status, "completed", name);
+  t.true(timeline.get("20-build")!.started! >= timeline.get("10-clone")!.finished!);
+  t.true(timeline.get("own")!.started! >= timeline.get("20-build")!.finished!);
+  t.is(readFileSync(join(dir, "clone.attempts"), "utf8"), "x\nx\n");
+  t.regex(readFileSync(join(dir, "logs", "20-build.sh.log"), "utf8"), /built/);
+});
+
+test("up --dir: a header with an error starts nothing", async (t) => {
+  const dir = tempDir(t);
+  const folder = join(dir, "startup");
+  const { mkdirSync, chmodSync } = await import("node:fs");
+  mkdirSync(folder);
+  writeFileSync(join(folder, "10-a.sh"), `#!/bin/sh\n# unitsync: ready=tcp:0 aftr=x\ntouch ${dir}/ran\n`);
+  chmodSync(join(folder, "10-a.sh"), 0o755);
+  const socket = join(dir, "up.sock");
+  const result = await cli(["up", "--dir", folder, "--socket", socket], hermetic(dir));
+  t.is(result.code, 1);
+  t.regex(result.stderr, /10-a\.sh:2:19: readiness check tcp:0: "0" is not a port/);
+  t.regex(result.stderr, /10-a\.sh:2:25: unknown key "aftr" in unit "10-a"; did you mean "after"\?/);
+  t.regex(result.stderr, /unitsync: up: the scripts' headers have errors; nothing was started\n$/);
+  t.false(existsSync(socket));
+  t.false(existsSync(join(dir, "ran")));
+});

@@ -16,6 +16,7 @@ import { formatDuration } from "./duration.js";
 import { CommandError, type Io } from "./io.js";
 import { renderTimeline } from "./timeline-verb.js";
 import { watchProgress } from "./up-progress.js";
+import { unitSpec } from "./up-unit-spec.js";
 import { type RunRecord, formatLimit, holdingChain, logFileName, planSummary } from "./up-plan-report.js";
 import { writeShim } from "./up-scripts.js";
 
@@ -104,24 +105,7 @@ export async function runPlan(io: Io, client: UnitSyncClient, plan: Plan, option
       const log = join(options.logDir, logFileName(unit.name));
       const fd = openSync(log, "w");
       const line = (text: string) => void writeSync(fd, `${text}\n`);
-      const handle = runUnit(client, {
-        unit: unit.name,
-        after: unit.after,
-        command: unit.command,
-        env: { ...env, ...unit.env, UNITSYNC_UNIT: unit.name },
-        cwd: unit.cwd,
-        ready: unit.ready,
-        readyTimeoutMs: unit.readyTimeoutMs,
-        locks: unit.locks,
-        timeoutMs: unit.timeoutMs,
-        runTimeoutMs: unit.runTimeoutMs,
-        retries: unit.retries,
-        retryDelayMs: unit.retryDelayMs,
-        stdio: { fd },
-        progress: line,
-        warn: (text) => line(`unitsync: ${text}`),
-        graceMs: options.graceMs,
-      });
+      const handle = runUnit(client, { ...unitSpec(unit, env, options.graceMs), stdio: { fd }, progress: line, warn: (text) => line(`unitsync: ${text}`) });
       const run: Run = { name: unit.name, unit, handle, log, startedAt: Date.now() };
       runs.set(unit.name, run);
       unsettled++;
