@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import test from "ava";
 import { eventually, tempDir, withAgent } from "./helpers/agent.js";
-import { spawnCli } from "./helpers/cli.js";
+import { cli, spawnCli } from "./helpers/cli.js";
 
 const STATUS = ["unspecified", "not registered", "pending", "started", "completed", "failed"];
 
@@ -23,6 +23,18 @@ test("--retries 2 runs a failing command three times with growing delays, then f
   const unit = (await client.getUnit({ unit: "flaky" })).unit!;
   t.is(STATUS[unit.status], "failed");
   t.is(unit.reason, "failed after 3 attempts: exit status 3");
+  t.is(unit.attempt, 3, "each run of the command was an attempt of the unit");
+  const entry = (await client.getTimeline({})).entries.find((e) => e.unit === "flaky")!;
+  t.deepEqual(
+    entry.attempts.map((a) => [a.number, STATUS[a.status], a.reason]),
+    [
+      [1, "failed", "exit status 3"],
+      [2, "failed", "exit status 3"],
+      [3, "failed", "failed after 3 attempts: exit status 3"],
+    ],
+  );
+  const status = JSON.parse((await cli(["status", "flaky", "-o", "json", "--socket", socketPath])).stdout);
+  t.like(status.process, { state: "exited", attempt: 3, max_attempts: 3, exit_code: 3 });
 });
 
 test("a command that fails once then succeeds completes; its dependent starts only after the successful attempt", async (t) => {
@@ -47,6 +59,13 @@ test("a command that fails once then succeeds completes; its dependent starts on
   const entry = (name: string) => entries.find((e) => e.unit === name)!;
   t.is(STATUS[entry("flaky").status], "completed");
   t.true(timestampMs(entry("app").startedAt!) >= timestampMs(entry("flaky").finishedAt!));
+  t.deepEqual(
+    entry("flaky").attempts.map((a) => [a.number, STATUS[a.status], a.reason]),
+    [
+      [1, "failed", "exit status 4"],
+      [2, "completed", ""],
+    ],
+  );
   const failedEvents = agent.registry.events().filter((e) => e.unit === "flaky" && e.to === "failed");
   t.deepEqual(failedEvents, [], "the unit never failed between attempts: dependents kept waiting");
 });

@@ -10,6 +10,8 @@ import { conditionToProto } from "../rpc/enums.js";
 import { type Attempt, type AttemptResult, startAttempt } from "./attempt.js";
 import { formatDuration } from "./duration.js";
 import type { OutputDestination } from "./output-tap.js";
+import { ProcessReporter } from "./process-report.js";
+import { type NotifyCheck, openNotifyCheck } from "./readiness/notify-check.js";
 import { type CheckDefinition, parseCheck } from "./readiness/parse-check.js";
 import { retryDelay } from "./retry-delay.js";
 import { RunnerError, waitToStart } from "./wait-to-start.js";
@@ -101,6 +103,7 @@ class UnitRun {
   private settle!: (outcome: UnitOutcome) => void;
   private exit!: (code: number) => void;
   private attemptsMade = 0;
+  private report: ProcessReporter | undefined;
   private completing: Promise<void> | undefined;
 
   constructor(
@@ -215,27 +218,40 @@ class UnitRun {
   private async drive(): Promise<void> {
     if (!(await this.declareAndWait())) return;
     const attempts = Math.max(0, this.spec.retries) + 1;
+    const report = (this.report = new ProcessReporter(this.coordinated ? this.client : undefined, this.spec.unit, attempts));
     let last: AttemptResult | undefined;
     for (let n = 1; n <= attempts; n++) {
       this.phase = "running";
       this.attemptsMade = n;
+      const notify = await this.openNotify();
+      if (notify instanceof Error) {
+        await this.record(false, notify.message);
+        this.warn(notify.message);
+        this.finish({ ok: false, reason: notify.message, exitCode: ExitCode.failed });
+        return;
+      }
       const attempt = (this.attempt = startAttempt({
         command: this.spec.command,
-        env: this.spec.env,
+        env: notify ? { ...this.spec.env, NOTIFY_SOCKET: notify.socketPath } : this.spec.env,
         ...(this.spec.cwd ? { cwd: this.spec.cwd } : {}),
         stdio: this.spec.stdio,
-        checks: this.checks,
+        checks: this.checks.filter((c) => c.kind !== "notify"),
+        extraChecks: notify ? [notify.check] : [],
         readyTimeoutMs: this.spec.readyTimeoutMs,
         runTimeoutMs: this.spec.runTimeoutMs,
         graceMs: this.spec.graceMs ?? DEFAULT_GRACE_MS,
-        onReady: () => void this.ready(),
+        onSpawn: (pid, at) => report.spawned(n, pid, at, this.spec.ready),
+        onChecks: (states) => report.checks(states),
+        onReady: (at) => void this.ready(at),
       }));
       // A signal or stop that came while the attempt was being set up still reaches it.
       if (this.interrupted) attempt.signal(this.interrupted);
       if (this.stopReason !== undefined) void attempt.stop(this.stopReason, this.spec.graceMs ?? DEFAULT_GRACE_MS);
       const result = await attempt.result;
       if (result.ready) {
-        await this.ready();
+        await this.ready(result.readyAt ?? result.end.at);
+        report.exited(result.end.at, result.exitCode, result.processReason);
+        await report.flush();
         this.phase = "done";
         this.exit(result.exitCode);
         return;
@@ -243,6 +259,8 @@ class UnitRun {
       last = result;
       if (n === attempts || this.interrupted || this.stopReason !== undefined) break;
       const delay = retryDelay(this.spec.retryDelayMs, n);
+      report.retrying(result.end.at, result.exitCode, result.reason, Date.now() + delay);
+      await report.flush(); // the agent begins the unit's next attempt on this report: never coalesce it away
       this.phase = "pausing";
       this.say(`Unit "${this.spec.unit}" attempt ${n} of ${attempts} failed: ${result.reason}; trying again in ${formatDuration(delay)}`);
       try {
@@ -253,14 +271,28 @@ class UnitRun {
     }
     let reason = last!.reason;
     if (attempts > 1 && this.attemptsMade > 1) reason = `failed after ${this.attemptsMade} attempts: ${reason}`;
-    await this.record(false, reason);
+    await this.record(false, reason); // first: dependents fail at once
+    report.exited(last!.end.at, last!.exitCode, last!.reason);
+    await report.flush();
     this.finish({ ok: false, reason, exitCode: last!.exitCode });
   }
 
+  /** A notify check's socket for the next attempt (bound before the command starts), if it has one. */
+  private async openNotify(): Promise<NotifyCheck | Error | undefined> {
+    const spec = this.checks.find((c) => c.kind === "notify");
+    if (!spec) return undefined;
+    try {
+      return await openNotifyCheck(spec.spec);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
   /** The attempt did its start-up work: complete the unit and release its dependents (once). */
-  private ready(): Promise<void> {
+  private ready(at: number): Promise<void> {
     return (this.completing ??= (async () => {
-      await this.record(true, "");
+      await this.record(true, ""); // first: dependents wait for this, not for the report
+      if (this.checks.length > 0) this.report?.ready(at);
       if (this.checks.length > 0) this.say(`Unit "${this.spec.unit}" is ready: ${this.spec.ready.join(", ")}`);
       this.settle({ ok: true, reason: "", exitCode: ExitCode.ok });
     })());
