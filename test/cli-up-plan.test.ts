@@ -246,3 +246,41 @@ test("up --dir: a header with an error starts nothing", async (t) => {
   t.false(existsSync(socket));
   t.false(existsSync(join(dir, "ran")));
 });
+
+test("SIGTERM during start-up: the running step is stopped, waiting units are not run, exit 143, no process left", async (t) => {
+  const dir = tempDir(t);
+  const file = writePlan(
+    dir,
+    ["units:", `  slow: { run: "echo $$ > ${dir}/slow.pid; touch ${dir}/slow-running; exec sleep 30" }`, '  next: { run: "true", after: [slow] }'].join("\n"),
+  );
+  const up = spawnCli(["up", "-f", file, "--grace", "1s", "--socket", join(dir, "up.sock"), "--log-dir", join(dir, "logs")], hermetic(dir));
+  t.teardown(() => up.child.kill("SIGKILL"));
+  const { fileAppears } = await import("./helpers/ops.js");
+  await fileAppears(join(dir, "slow-running"));
+  up.child.kill("SIGTERM");
+  const result = await ends(up.done);
+  t.is(result.code, 143, result.stderr);
+  t.regex(result.stdout, /\nstart-up interrupted by SIGTERM\n$/);
+  t.regex(result.stdout, /^next +failed .*not run/m);
+  t.notRegex(result.stdout, /start-up complete/);
+  t.false(groupAlive(Number(readFileSync(join(dir, "slow.pid"), "utf8"))));
+});
+
+test("after start-up, up supervises the services until they exit, then exits 0 (1 if one failed)", async (t) => {
+  const { socketPath, dir } = await withAgent(t);
+  // Each service is ready at once, then exits when its file appears.
+  const service = (name: string, code: number) =>
+    `  ${name}: { run: "touch ${dir}/${name}-ready; until [ -e ${dir}/stop ]; do sleep 0.05; done; exit ${code}", ready: "file:${dir}/${name}-ready" }`;
+  const file = writePlan(dir, ["units:", service("web", 0), service("worker", 0), `  stopper: { run: "touch ${dir}/stop", after: [web, worker] }`].join("\n"));
+  const ok = await cli(["up", "-f", file, "--socket", socketPath, "--log-dir", join(dir, "logs")], hermetic(dir));
+  t.is(ok.code, 0, ok.stderr);
+  t.regex(ok.stderr, /service web exited with 0/);
+  t.regex(ok.stderr, /service worker exited with 0/);
+  const { rmSync } = await import("node:fs");
+  for (const f of ["stop", "web-ready", "worker-ready"]) rmSync(join(dir, f), { force: true });
+  const failing = writePlan(dir, ["units:", service("web", 0), service("worker", 3), `  stopper: { run: "touch ${dir}/stop", after: [web, worker] }`].join("\n"));
+  const bad = await cli(["up", "-f", failing, "--socket", socketPath, "--log-dir", join(dir, "logs2")], hermetic(dir));
+  t.is(bad.code, 1, bad.stderr);
+  t.regex(bad.stdout, /start-up complete in /);
+  t.regex(bad.stderr, /service worker exited with 3/);
+});

@@ -96,7 +96,6 @@ export async function runPlan(io: Io, client: UnitSyncClient, plan: Plan, option
   });
   let then: ChildProcess | undefined;
   let budget: NodeJS.Timeout | undefined;
-  let phase: "start-up" | "supervise" = "start-up";
   try {
     let unsettled = 0;
     let running = 0;
@@ -117,7 +116,7 @@ export async function runPlan(io: Io, client: UnitSyncClient, plan: Plan, option
       void handle.exited.then((code) => {
         closeSync(fd);
         run.exit = { code, at: Date.now() };
-        if (phase === "supervise") say(`${unit.ready.length > 0 ? "service" : "unit"} ${unit.name} exited with ${code}${code ? `, see ${log}` : ""}`);
+        if (run.outcome?.ok && unit.ready.length > 0) say(`service ${unit.name} exited with ${code}${code ? `, see ${log}` : ""}`);
         if (--running === 0) wake({ kind: "exited" });
       });
     }
@@ -155,7 +154,6 @@ export async function runPlan(io: Io, client: UnitSyncClient, plan: Plan, option
     io.stdout.write(`\nstart-up complete in ${formatDuration(Date.now() - t0)}\n`);
 
     // Supervise: services keep running until they exit, a signal comes, or --then's command exits.
-    phase = "supervise";
     if (options.then) {
       then = spawn(options.then[0]!, options.then.slice(1), { env, stdio: "inherit", detached: true });
       then.once("error", (error) => {
