@@ -7,7 +7,7 @@ import { declarePlan } from "../core/plan-declare.js";
 import type { LockTable } from "../core/locks.js";
 import type { Registry } from "../core/registry.js";
 import { conditionName, conditionToProto, statusToProto } from "../rpc/enums.js";
-import type { ServiceHandlers } from "../rpc/service.js";
+import { encodeOnce, type ServiceHandlers } from "../rpc/service.js";
 import { OWNER_KEY, toServiceError } from "../rpc/status.js";
 import {
   type StartResponse,
@@ -24,6 +24,8 @@ import { processFromProto } from "./process-convert.js";
 import { createLockHandlers, lockTimeline, withLocks } from "./lock-handlers.js";
 
 export const PROTOCOL_VERSION = 1;
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 export interface AgentContext {
   readonly registry: Registry;
@@ -62,6 +64,32 @@ export function unary<Req, Res>(ctx: AgentContext, fn: (request: Req, owner: str
   };
 }
 
+/** The streams' shutdown callbacks, by shutdown signal. */
+const shutdownCallbacks = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `callback` when `signal` aborts; returns what forgets it. Every open stream has one, and
+ * an AbortSignal's own listeners cost O(listeners) to add and to remove: with 10,000 open Start
+ * calls, opening them and waking them all was quadratic. One listener per signal calls a set.
+ */
+function onAbort(signal: AbortSignal, callback: () => void): () => void {
+  if (signal.aborted) {
+    callback();
+    return () => {};
+  }
+  let callbacks = shutdownCallbacks.get(signal);
+  if (!callbacks) {
+    const all = (callbacks = new Set());
+    shutdownCallbacks.set(signal, all);
+    signal.addEventListener("abort", () => {
+      for (const each of [...all]) each();
+      all.clear();
+    }, { once: true });
+  }
+  callbacks.add(callback);
+  return () => void callbacks.delete(callback);
+}
+
 /**
  * Runs a server stream: `body` gets a signal that aborts on client cancel, deadline or agent
  * shutdown, and a `send`; the stream ends OK when body resolves, with the mapped error when it
@@ -85,16 +113,14 @@ export function serverStream<Req, Res>(
       clientGone = true;
       stop.abort(new Error("call cancelled by the client"));
     };
-    const onShutdown = () => stop.abort(ctx.shutdown.reason);
     call.once("cancelled", onCancelled);
-    if (ctx.shutdown.aborted) onShutdown();
-    else ctx.shutdown.addEventListener("abort", onShutdown, { once: true });
+    const forgetShutdown = onAbort(ctx.shutdown, () => stop.abort(ctx.shutdown.reason));
     const signal = stop.signal;
     ctx.streams++;
     const finish = (error?: unknown) => {
       ctx.streams--;
       call.off("cancelled", onCancelled);
-      ctx.shutdown.removeEventListener("abort", onShutdown);
+      forgetShutdown();
       if (clientGone) return; // nobody is listening any more
       if (error === undefined) call.end();
       else call.emit("error", toServiceError(error, ctx.logError));
@@ -116,6 +142,15 @@ export function createHandlers(ctx: AgentContext): Handlers {
   const { registry, processes } = ctx;
   // Every unit goes out with its process state beside its status.
   const unitToProto = (view: UnitView) => unitMessage(view, processes.get(view.name));
+  // One completion tells every waiter of the unit the same news, one after another: the last
+  // message is kept, and sent (encoded once) while the news stays the same.
+  let last: { name: string; status: string; unmet: string[]; message: StartResponse } | undefined;
+  const satisfied = (name: string, status: Parameters<typeof statusToProto>[0], unmet: string[]): StartResponse => {
+    if (last && last.name === name && last.status === status && sameList(last.unmet, unmet)) return last.message;
+    const value = { $typeName: "unitsync.v1.DependencySatisfied" as const, name, status: statusToProto(status), unmet };
+    last = { name, status, unmet, message: encodeOnce(create(StartResponseSchema, { event: { case: "dependencySatisfied", value } })) };
+    return last.message;
+  };
   return {
     ping: unary(ctx, () => {
       const counts = registry.counts();
@@ -214,13 +249,7 @@ export function createHandlers(ctx: AgentContext): Handlers {
       const progress = {
         onWaiting: (unmet: string[], unregistered: string[]) =>
           send(message({ case: "waiting", value: { $typeName: "unitsync.v1.Waiting", unmet, unregistered } })),
-        onSatisfied: (name: string, status: Parameters<typeof statusToProto>[0], unmet: string[]) =>
-          send(
-            message({
-              case: "dependencySatisfied",
-              value: { $typeName: "unitsync.v1.DependencySatisfied", name, status: statusToProto(status), unmet },
-            }),
-          ),
+        onSatisfied: (name: string, status: Parameters<typeof statusToProto>[0], unmet: string[]) => send(satisfied(name, status, unmet)),
       };
       const result = await registry.start(request.unit, signal, progress, owner);
       send(

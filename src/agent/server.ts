@@ -12,6 +12,7 @@ import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { type AgentContext, createHandlers } from "./handlers.js";
 import { listenPrivately, prepareSocketPath, removeSocketFile } from "./socket-file.js";
 import { addStandardServices } from "./standard-services.js";
+import { tracesWanted } from "./telemetry-env.js";
 
 export interface AgentOptions {
   socketPath: string;
@@ -31,6 +32,8 @@ export interface AgentOptions {
   /** How long open calls may take to finish after shutdown began, before they are cut. */
   graceMs?: number;
   log?: (line: string) => void;
+  /** The environment whose OTEL_* variables turn on trace export (OpenTelemetry loads only then). */
+  telemetryEnv?: Record<string, string | undefined>;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
@@ -101,6 +104,15 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   // An accept that fails (EMFILE, say) is logged; it must not crash the agent everyone waits on.
   listener.on("error", (error) => log(`listener error: ${error.message}`));
   log(`serving on ${options.socketPath} (pid ${process.pid}, version ${options.version})`);
+  // Trace export: loaded only when an OTLP endpoint is configured.
+  let telemetry: { close(): Promise<void> } | undefined;
+  if (options.telemetryEnv && tracesWanted(options.telemetryEnv)) {
+    try {
+      telemetry = await (await import("./telemetry.js")).startTelemetry({ registry, processes: context.processes, log });
+    } catch (error) {
+      log(`trace export is off: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
@@ -122,6 +134,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         });
       });
       for (const socket of sockets) socket.destroy();
+      await telemetry?.close();
       log("stopped");
       resolveClosed();
     })());

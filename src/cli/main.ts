@@ -88,8 +88,9 @@ function build(io: Io) {
   verb("timeline", "Show when each unit registered, waited and ran, and the critical chain", async (options) =>
     (await import("./timeline-verb.js")).timeline(io, options),
   )
-    .option("-o, --output <format>", "table or json")
-    .example("unitsync timeline");
+    .option("-o, --output <format>", "table, json, svg, html or otlp-json (svg: a Gantt chart; html: it in a page; otlp-json: the OpenTelemetry trace)")
+    .example("unitsync timeline")
+    .example("unitsync timeline -o svg > startup.svg");
   verb("graph", "Print the dependency graph with statuses", async (options) => (await import("./graph-verb.js")).graph(io, options))
     .option("-o, --output <format>", "dot, mermaid or json", { default: "dot" })
     .option("-f, --file <plan>", "Draw a plan (unitsync.yaml) without running it")
@@ -98,6 +99,12 @@ function build(io: Io) {
     .option("-f, --file <plan>", "The plan (default: unitsync.yaml)")
     .option("--dir <dir>", "Check the header comments (# unitsync: after=…) of the scripts in a folder")
     .example("unitsync check -f unitsync.yaml");
+  verb("web", "Serve a read-only live page of start-up: units, graph and timeline", async (options) =>
+    (await import("./web-verb.js")).web(io, options),
+  )
+    .option("--listen <host:port>", "Where to serve (default 127.0.0.1:9460; loopback only unless --public)")
+    .option("--public", "Allow a non-loopback --listen address")
+    .example("unitsync web --listen 127.0.0.1:9460");
   verb("up [...scripts]", "Run start-up scripts in parallel under an agent, with live progress and a timeline", async (scripts, options) =>
     (await import("./up-verb.js")).up(io, scripts, options),
   )
@@ -158,7 +165,7 @@ export async function main(fullArgv: readonly string[], io: Io): Promise<number>
       if (!REPEATABLE.has(key) && Array.isArray(value)) parsed.options[key] = value.at(-1);
     }
     if (then) parsed.options.then = then;
-    keepText(argv, parsed.options, ["reason", "socket", "socket-path"]);
+    keepText(argv, parsed.options, ["reason", "socket", "socket-path", "listen"]);
     parsed.options.socket ??= parsed.options.socketPath;
     return await (cli.runMatchedCommand() as Promise<number>);
   } catch (error) {

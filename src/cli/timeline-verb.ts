@@ -178,11 +178,16 @@ export function renderTimeline(response: GetTimelineResponse): string {
   return text;
 }
 
+export const TIMELINE_FORMATS = ["table", "json", "svg", "html", "otlp-json"];
+
 export function timeline(io: Io, options: GlobalOptions & { output?: string }): Promise<number> {
-  const format = outputFormat(options.output);
+  const format = outputFormat(options.output, TIMELINE_FORMATS);
   return withClient(io, options, "timeline", async (client) => {
     const response = await client.getTimeline({}, { deadline: deadlineIn(SHORT_DEADLINE_MS) });
-    if (format === "json") {
+    if (format === "svg" || format === "html" || format === "otlp-json") {
+      const { units } = await client.listUnits({}, { deadline: deadlineIn(SHORT_DEADLINE_MS) });
+      io.stdout.write(await (await import("./timeline-picture.js")).renderPicture(format, response, units));
+    } else if (format === "json") {
       const { origin, rows } = timelineRows(response);
       io.stdout.write(
         json({

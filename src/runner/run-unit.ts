@@ -154,15 +154,15 @@ class UnitRun {
 
   private async stop(reason: string, graceMs: number): Promise<void> {
     this.stopReason ??= reason;
+    this.interrupt.abort(); // ends a wait or a pause, now or when one begins
     if (this.phase === "running") await this.attempt?.stop(reason, graceMs);
-    else this.interrupt.abort();
     await this.handle.exited;
   }
 
   private signal(signal: NodeJS.Signals): void {
     this.interrupted ??= signal;
+    this.interrupt.abort();
     if (this.phase === "running") this.attempt?.signal(signal);
-    else this.interrupt.abort();
   }
 
   /** Records the outcome with the agent; a failure to do so is said, not fatal. */
@@ -272,6 +272,7 @@ class UnitRun {
     const attempts = Math.max(0, this.spec.retries) + 1;
     const report = (this.report = new ProcessReporter(this.coordinated ? this.client : undefined, this.spec.unit, attempts));
     let last: AttemptResult | undefined;
+    let pausedOut = false;
     for (let n = 1; n <= attempts; n++) {
       if (n > 1) this.waitBegan = Date.now();
       if (!(await this.takeLocks())) return;
@@ -321,15 +322,18 @@ class UnitRun {
       try {
         await sleep(delay, undefined, { signal: this.interrupt.signal });
       } catch {
-        break; // stopped or interrupted while pausing
+        pausedOut = true; // stopped or interrupted while pausing
+        break;
       }
     }
-    let reason = last!.reason;
-    if (attempts > 1 && this.attemptsMade > 1) reason = `failed after ${this.attemptsMade} attempts: ${reason}`;
+    const stopped = this.notRun();
+    let [reason, exitCode] = [last!.reason, last!.exitCode];
+    if (pausedOut && stopped) [reason, exitCode] = [`${stopped.reason}; attempt ${this.attemptsMade} had failed: ${last!.reason}`, stopped.exitCode];
+    else if (!stopped && this.attemptsMade > 1) reason = `failed after ${this.attemptsMade} attempts: ${reason}`;
     await this.record(false, reason); // first: dependents fail at once
     report.exited(last!.end.at, last!.exitCode, last!.reason);
     await report.flush();
-    this.finish({ ok: false, reason, exitCode: last!.exitCode });
+    this.finish({ ok: false, reason, exitCode });
   }
 
   /** A notify check's socket for the next attempt (bound before the command starts), if it has one. */

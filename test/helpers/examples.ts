@@ -16,4 +16,8 @@ export const EXAMPLE_GRAPH: Record<string, string[]> = {
   "db-migrate": ["env-setup"],
   "apt-tools": [],
   "apt-editors": [],
+  "file-index": ["git-clone"],
+  "language-server": ["file-index"],
+  "web-server": ["app-build"],
+  "smoke-test": ["web-server"],
 };
