@@ -4,6 +4,7 @@ import { getEventListeners } from "node:events";
 import test from "ava";
 import { InvalidArgument, InvalidName, LockConflict } from "../src/core/errors.js";
 import { type LockEvent, type LockGrant, type LockSpec, LockTable } from "../src/core/locks.js";
+import { lockWaits, timelineWithLocks } from "../src/core/lock-timeline.js";
 import { fakeClock, flush } from "./helpers/core.js";
 
 let ids = 0;
@@ -240,4 +241,27 @@ test("status and timeline: locks of a unit, and who it waited for", async (t) =>
   t.like(table.unitRecords().get("apt-a"), { requestedAt: 1_000, grantedAt: 1_000, releasedAt: 5_100 });
   t.is(table.unitRecords().get("apt-a")!.waitedFor, undefined);
   b.release();
+});
+
+test("the critical chain goes through the holder when a lock wait decided when a unit ran", (t) => {
+  const entries = [
+    { name: "git-clone", status: "completed" as const, reason: "", registeredAt: 0, startRequestedAt: 0, startedAt: 0, finishedAt: 50, attempt: 1, attempts: [] },
+    { name: "apt-a", status: "completed" as const, reason: "", registeredAt: 0, startRequestedAt: 0, startedAt: 60, finishedAt: 4_000, attempt: 1, attempts: [] },
+    { name: "apt-b", status: "completed" as const, reason: "", registeredAt: 0, startRequestedAt: 0, startedAt: 60, finishedAt: 5_000, attempt: 1, attempts: [] },
+  ];
+  const edges = [
+    { unit: "apt-a", dependsOn: "git-clone", required: "completed" as const },
+    { unit: "apt-b", dependsOn: "git-clone", required: "completed" as const },
+  ];
+  const base = { entries, criticalChain: ["git-clone", "apt-b"] };
+  t.deepEqual(timelineWithLocks(base, edges, new Map()).criticalChain, ["git-clone", "apt-b"]);
+  const locks = new Map([
+    ["apt-a", { leaseId: "a", locks: ["dpkg"], requestedAt: 60, grantedAt: 60, releasedAt: 4_000 }],
+    ["apt-b", { leaseId: "b", locks: ["dpkg"], requestedAt: 60, grantedAt: 4_000, waitedFor: { holder: "apt-a", unit: "apt-a" } }],
+  ]);
+  t.deepEqual(timelineWithLocks(base, edges, locks).criticalChain, ["git-clone", "apt-a", "apt-b"]);
+  t.deepEqual(lockWaits(base, locks), [{ unit: "apt-b", locks: ["dpkg"], waitedMs: 3_940, holder: "apt-a" }]);
+  // a lock granted before the last dependency was met decided nothing: the dependency did
+  const early = new Map([["apt-b", { leaseId: "b", locks: ["dpkg"], requestedAt: 0, grantedAt: 40, waitedFor: { holder: "apt-a", unit: "apt-a" } }]]);
+  t.deepEqual(timelineWithLocks(base, edges, early).criticalChain, ["git-clone", "apt-b"]);
 });
