@@ -140,15 +140,15 @@ test("a service that exits 1 before ready fails its unit; a waiting dependent ex
 test("a service never ready within --ready-timeout fails, is stopped with its whole group, and run exits 4", async (t) => {
   const a = await withAgent(t);
   const port = await freePort();
-  const dir = tempDir(t);
   const app = await dependent(t, a);
   // A group of two: the shell and a background sleep.
-  const web = spawnCli(["run", "web", "--ready", `tcp:${port}`, "--ready-timeout", "1s", "--", "sh", "-c", `echo $$ > ${dir}/pid; sleep 30 & wait`], {
+  const web = spawnCli(["run", "web", "--ready", `tcp:${port}`, "--ready-timeout", "1s", "--", "sh", "-c", `sleep 30 & wait`], {
     UNITSYNC_SOCKET: a.socketPath,
   });
-  const pid = await numberIn(join(dir, "pid"));
   const result = await web.done;
   t.is(result.code, 4, result.stderr);
+  // The group id as the runner reported it (a timeout may come before the shell could write its pid).
+  const pid = (await a.client.getUnit({ unit: "web" })).unit!.process!.pid;
   t.deepEqual(await state(a.client, "web"), { status: "failed", reason: `not ready after 1s: tcp:${port} connection refused` });
   t.true(groupGone(pid), "no process of the group is left");
   t.is((await app.done).code, 5);
@@ -156,25 +156,23 @@ test("a service never ready within --ready-timeout fails, is stopped with its wh
 
 test("--run-timeout 1s stops a command that runs longer: unit failed 'timed out after 1s', exit 124, no process left", async (t) => {
   const a = await withAgent(t);
-  const dir = tempDir(t);
-  const run = spawnCli(["run", "slow", "--run-timeout", "1s", "--", "sh", "-c", `echo $$ > ${dir}/pid; sleep 30 & sleep 30`], { UNITSYNC_SOCKET: a.socketPath });
-  const pid = await numberIn(join(dir, "pid"));
+  const run = spawnCli(["run", "slow", "--run-timeout", "1s", "--", "sh", "-c", "sleep 30 & sleep 30"], { UNITSYNC_SOCKET: a.socketPath });
   const result = await run.done;
   t.is(result.code, 124, result.stderr);
   t.deepEqual(await state(a.client, "slow"), { status: "failed", reason: "timed out after 1s" });
+  const pid = (await a.client.getUnit({ unit: "slow" })).unit!.process!.pid;
   t.true(groupGone(pid));
 });
 
 test("--run-timeout sends SIGKILL after the grace period to a group that ignores SIGTERM", async (t) => {
   const a = await withAgent(t);
-  const dir = tempDir(t);
-  const run = spawnCli(["run", "stubborn", "--run-timeout", "200ms", "--", "sh", "-c", `trap '' TERM; echo $$ > ${dir}/pid; sleep 30 & wait`], {
+  const run = spawnCli(["run", "stubborn", "--run-timeout", "200ms", "--", "sh", "-c", "trap '' TERM; sleep 30 & wait"], {
     UNITSYNC_SOCKET: a.socketPath,
   });
-  const pid = await numberIn(join(dir, "pid"));
   const result = await run.done;
   t.is(result.code, 124, result.stderr);
   t.is((await state(a.client, "stubborn")).reason, "timed out after 200ms");
+  const pid = (await a.client.getUnit({ unit: "stubborn" })).unit!.process!.pid;
   t.true(groupGone(pid));
 });
 

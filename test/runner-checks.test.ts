@@ -1,5 +1,6 @@
 // The pure parts of the runner: readiness check syntax, the poll and retry delays, durations in reasons.
 import test from "ava";
+import { attemptOutcome } from "../src/runner/attempt-outcome.js";
 import { formatLimit } from "../src/runner/duration.js";
 import { parseCheck } from "../src/runner/readiness/parse-check.js";
 import { pollDelay } from "../src/runner/readiness/poll.js";
@@ -33,4 +34,23 @@ test("the retry delay doubles after each failure and is capped at 30 s", (t) => 
 
 test("limits in reasons read as written", (t) => {
   t.deepEqual([200, 1_000, 90_000, 120_000, 3_600_000, 0].map(formatLimit), ["200ms", "1s", "1m30s", "2m", "1h", "0s"]);
+});
+
+test("an attempt's outcome: a ready service stays ready whatever ends it; timeouts, stops and early exits fail it", (t) => {
+  const end = (exitCode: number, reason: string) => ({ exitCode, reason, at: 7 });
+  const facts = { end: end(143, "killed by SIGTERM"), service: true, spawned: true, timedOut: false, runTimeoutMs: 300, pendingAtEnd: "tcp:80" };
+  t.like(attemptOutcome({ ...facts, readyAt: 5, timedOut: true }), { ready: true, readyAt: 5, reason: "", processReason: "timed out after 300ms", exitCode: 124 });
+  t.like(attemptOutcome({ ...facts, readyAt: 5, stopReason: "up is exiting" }), { ready: true, exitCode: 143, processReason: "killed by SIGTERM" });
+  t.like(attemptOutcome({ ...facts, timedOut: true }), { ready: false, reason: "timed out after 300ms", exitCode: 124 });
+  t.like(attemptOutcome({ ...facts, notReady: { afterMs: 120_000, pending: "tcp:80 connection refused" } }), {
+    ready: false,
+    reason: "not ready after 2m: tcp:80 connection refused",
+    exitCode: 4,
+  });
+  t.like(attemptOutcome({ ...facts, stopReason: "budget exceeded" }), { ready: false, reason: "budget exceeded", exitCode: 143 });
+  t.like(attemptOutcome({ ...facts, end: end(1, "exit status 1") }), { ready: false, reason: "exited with status 1 before ready (tcp:80)", exitCode: 1 });
+  t.like(attemptOutcome({ ...facts, end: end(0, "") }), { ready: false, reason: "exited with status 0 before ready (tcp:80)", exitCode: 1 });
+  t.like(attemptOutcome({ ...facts, service: false, end: end(0, "") }), { ready: true, readyAt: 7, exitCode: 0 });
+  t.like(attemptOutcome({ ...facts, service: false, end: end(3, "exit status 3") }), { ready: false, reason: "exit status 3", exitCode: 3 });
+  t.like(attemptOutcome({ ...facts, service: true, spawned: false, end: end(127, "command not found: x") }), { ready: false, reason: "command not found: x", exitCode: 127 });
 });

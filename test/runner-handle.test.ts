@@ -59,21 +59,6 @@ test("stop() between attempts ends the retries and says why", async (t) => {
   t.is((await client.getUnit({ unit: "flaky" })).unit!.attempt, 2, "the retry had begun attempt 2");
 });
 
-test("a service's run timeout after ready stops it, exits 124, and leaves the unit completed", async (t) => {
-  const { client } = await withAgent(t);
-  const dir = tempDir(t);
-  const handle = runUnit(
-    client,
-    spec(t, { unit: "svc", command: ["sh", "-c", `echo $$ > ${dir}/pid; touch ${dir}/ready; exec sleep 30`], ready: [`file:${dir}/ready`], runTimeoutMs: 300 }),
-  );
-  t.like(await handle.settled, { ok: true });
-  t.is(await handle.exited, 124);
-  t.true(groupGone(await numberIn(join(dir, "pid"))));
-  const unit = (await client.getUnit({ unit: "svc" })).unit!;
-  t.is(unit.status, 4);
-  t.is(unit.process!.exitReason, "timed out after 300ms");
-});
-
 test("a service that exits 0 before ready fails and run exits 1", async (t) => {
   const { client } = await withAgent(t);
   const handle = runUnit(client, spec(t, { unit: "svc", command: ["true"], ready: ["log:never printed"] }));

@@ -1,9 +1,9 @@
 // One attempt of a unit's command: spawn it as a process group, wait for its readiness checks
 // within the ready timeout, bound it by the run timeout, and say how it ended.
 import type { StdioOptions } from "node:child_process";
-import { formatLimit } from "./duration.js";
+import { type AttemptResult, attemptOutcome } from "./attempt-outcome.js";
 import { OutputTap, type OutputDestination } from "./output-tap.js";
-import { type ProcessEnd, exitedPhrase, spawnGroup } from "./process-group.js";
+import { spawnGroup } from "./process-group.js";
 import type { CheckContext, ReadinessCheck } from "./readiness/check.js";
 import type { CheckDefinition } from "./readiness/parse-check.js";
 import { type CheckState, Readiness, createCheck } from "./readiness/readiness.js";
@@ -24,18 +24,7 @@ export interface AttemptOptions {
   onReady?(at: number): void;
 }
 
-export interface AttemptResult {
-  /** The attempt did its start-up work: the step exited 0, or the service passed every check. */
-  ready: boolean;
-  readyAt?: number;
-  /** Why the attempt failed ("" when ready): the unit's failure reason. */
-  reason: string;
-  /** How the process ended: "exit status 1", "killed by SIGTERM", "timed out after 1s" ("" for exit 0). */
-  processReason: string;
-  /** What `run` exits with for this attempt. */
-  exitCode: number;
-  end: ProcessEnd;
-}
+export type { AttemptResult } from "./attempt-outcome.js";
 
 export interface Attempt {
   readonly pid: number | undefined;
@@ -119,23 +108,17 @@ export function startAttempt(options: AttemptOptions): Attempt {
     clearTimeout(runTimer);
     // Output still held by the group's other processes is not waited for: run ends with its command.
     if (tap) await Promise.race([tap.closed, new Promise((r) => setTimeout(r, 100))]).then(() => tap.detach());
-    const timeoutReason = `timed out after ${formatLimit(options.runTimeoutMs)}`;
-    const processReason = timedOut ? timeoutReason : end.reason;
-    const exitCode = timedOut ? 124 : end.exitCode;
-    if (checks.length === 0 && !stopReason && !timedOut && end.exitCode === 0 && !end.reason) {
-      return { ready: true, readyAt: end.at, reason: "", processReason, exitCode, end };
-    }
-    if (readyAt !== undefined) return { ready: true, readyAt, reason: "", processReason, exitCode, end };
-    if (timedOut) return { ready: false, reason: timeoutReason, processReason, exitCode, end };
-    if (notReady) {
-      return { ready: false, reason: `not ready after ${formatLimit(options.readyTimeoutMs)}: ${pendingErrors}`, processReason, exitCode: 4, end };
-    }
-    if (stopReason !== undefined) return { ready: false, reason: stopReason, processReason, exitCode, end };
-    if (checks.length > 0 && proc.pid !== undefined) {
-      // A service that ends before it is ready failed, even with status 0.
-      return { ready: false, reason: `${exitedPhrase(end)} before ready (${pendingAtEnd})`, processReason, exitCode: exitCode || 1, end };
-    }
-    return { ready: false, reason: end.reason, processReason, exitCode, end };
+    return attemptOutcome({
+      end,
+      service: checks.length > 0,
+      spawned: proc.pid !== undefined,
+      ...(readyAt !== undefined ? { readyAt } : {}),
+      timedOut,
+      runTimeoutMs: options.runTimeoutMs,
+      ...(notReady ? { notReady: { afterMs: options.readyTimeoutMs, pending: pendingErrors } } : {}),
+      ...(stopReason !== undefined ? { stopReason } : {}),
+      pendingAtEnd,
+    });
   })();
 
   return {
