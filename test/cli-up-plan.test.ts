@@ -146,10 +146,13 @@ test("--budget 2s with a sleep 30 step: exit 4, the chain that held start-up is 
   t.false(existsSync(join(dir, "up.sock")));
 });
 
-/** Three chained services that record when they get SIGTERM and exit, and ready files. */
+/**
+ * Three chained services that record each SIGTERM they get, and ready files. Each takes a moment
+ * to stop, so a second SIGTERM sent while it stops would show as a second line.
+ */
 function chainedServices(dir: string): string {
   const service = (name: string, after?: string) =>
-    `  ${name}: { run: "trap 'echo ${name} $(date +%s%N) >> ${dir}/exits; exit 0' TERM; touch ${dir}/${name}-ready; while :; do sleep 0.05; done", ready: "file:${dir}/${name}-ready"${after ? `, after: [${after}]` : ""} }`;
+    `  ${name}: { run: "trap 'echo ${name} $(date +%s%N) >> ${dir}/exits; sleep 0.2; exit 0' TERM; touch ${dir}/${name}-ready; while :; do sleep 0.05; done", ready: "file:${dir}/${name}-ready"${after ? `, after: [${after}]` : ""} }`;
   return writePlan(dir, ["units:", service("db"), service("api", "db"), service("web", "api")].join("\n"));
 }
 
@@ -283,4 +286,19 @@ test("after start-up, up supervises the services until they exit, then exits 0 (
   t.is(bad.code, 1, bad.stderr);
   t.regex(bad.stdout, /start-up complete in /);
   t.regex(bad.stderr, /service worker exited with 3/);
+});
+
+test("SIGTERM to up while --then's command runs: the command gets it first, then the services stop in reverse order, exit 143", async (t) => {
+  const dir = tempDir(t);
+  const file = chainedServices(dir);
+  const then = `trap 'echo then $(date +%s%N) >> ${dir}/exits; exit 0' TERM; touch ${dir}/then-running; while :; do sleep 0.05; done`;
+  const up = spawnCli(["up", "-f", file, "--grace", "10s", "--socket", join(dir, "up.sock"), "--log-dir", join(dir, "logs"), "--then", "sh", "-c", then], hermetic(dir));
+  t.teardown(() => up.child.kill("SIGKILL"));
+  const { fileAppears } = await import("./helpers/ops.js");
+  await fileAppears(join(dir, "then-running"));
+  up.child.kill("SIGTERM");
+  const result = await ends(up.done);
+  t.is(result.code, 143, result.stderr);
+  t.regex(result.stdout, /\nservices stopped on SIGTERM\n$/);
+  t.deepEqual(readFileSync(join(dir, "exits"), "utf8").trim().split("\n").map((l) => l.split(" ")[0]), ["then", "web", "api", "db"]);
 });

@@ -55,19 +55,25 @@ async function declare(client: UnitSyncClient, plan: Plan): Promise<void> {
   }
 }
 
-/** Stops every run, each only once every unit that depends on it has stopped: dependents first. */
-function stopInOrder(plan: Plan, runs: ReadonlyMap<string, Run>, reason: string, graceMs: number): Promise<unknown> {
+/**
+ * Stops every run, each only once every unit that depends on it has stopped: dependents first.
+ * Each unit is stopped once however often this is called (the first reason wins), so a shutdown
+ * that overlaps another sends no second SIGTERM.
+ */
+function orderedStop(plan: Plan, runs: ReadonlyMap<string, Run>, graceMs: number): (reason: string) => Promise<unknown> {
   const dependents = new Map<string, string[]>();
   for (const unit of plan.units) for (const dep of unit.after) dependents.set(dep.name, [...(dependents.get(dep.name) ?? []), unit.name]);
   const stopping = new Map<string, Promise<void>>();
-  const stop = (name: string): Promise<void> => {
-    let done = stopping.get(name);
-    if (!done) {
-      stopping.set(name, (done = Promise.all((dependents.get(name) ?? []).map(stop)).then(() => runs.get(name)?.handle.stop(reason, graceMs))));
-    }
-    return done;
+  return (reason) => {
+    const stop = (name: string): Promise<void> => {
+      let done = stopping.get(name);
+      if (!done) {
+        stopping.set(name, (done = Promise.all((dependents.get(name) ?? []).map(stop)).then(() => runs.get(name)?.handle.stop(reason, graceMs))));
+      }
+      return done;
+    };
+    return Promise.all(plan.units.map((u) => stop(u.name)));
   };
-  return Promise.all(plan.units.map((u) => stop(u.name)));
 }
 
 export async function runPlan(io: Io, client: UnitSyncClient, plan: Plan, options: PlanRunOptions): Promise<number> {
@@ -77,6 +83,7 @@ export async function runPlan(io: Io, client: UnitSyncClient, plan: Plan, option
   await declare(client, plan);
 
   const runs = new Map<string, Run>();
+  const stopAll = orderedStop(plan, runs, options.graceMs);
   const progress = await watchProgress(io, client, t0, () => [...runs.values()].filter((r) => !r.exit && r.handle.pid() !== undefined).map((r) => r.name));
   const say = (line: string) => progress.lines && io.stderr.write(`${progress.since()}${line}\n`);
 
@@ -134,13 +141,13 @@ export async function runPlan(io: Io, client: UnitSyncClient, plan: Plan, option
       const unfinished = new Map([...runs].filter(([, r]) => !r.outcome));
       await Promise.all([...unfinished.values()].map((r) => r.handle.stop(reason, options.graceMs)));
     } else if (ending.kind === "signal") {
-      await stopInOrder(plan, runs, `up received ${ending.signal}`, options.graceMs);
+      await stopAll(`up received ${ending.signal}`);
     }
     await Promise.all([...runs.values()].map((r) => r.handle.settled));
 
     const complete = ending.kind === "settled" && [...runs.values()].every((r) => r.outcome?.ok);
     await report(io, client, plan, runs);
-    if (ending.kind === "signal") return finishSignalled(io, plan, runs, ending.signal, options);
+    if (ending.kind === "signal") return await finishSignalled(io, runs, ending.signal, stopAll);
     if (!complete) {
       if (ending.kind === "budget") {
         const chain = budgetChain && budgetChain.length > 0 ? `; held up by ${budgetChain.join(" -> ")}` : "";
@@ -148,14 +155,15 @@ export async function runPlan(io: Io, client: UnitSyncClient, plan: Plan, option
       } else {
         io.stdout.write("\nstart-up failed\n");
       }
-      await stopInOrder(plan, runs, "start-up failed", options.graceMs);
+      await stopAll("start-up failed");
       return ending.kind === "budget" ? ExitCode.timeout : ExitCode.failed;
     }
     io.stdout.write(`\nstart-up complete in ${formatDuration(Date.now() - t0)}\n`);
 
     // Supervise: services keep running until they exit, a signal comes, or --then's command exits.
     if (options.then) {
-      then = spawn(options.then[0]!, options.then.slice(1), { env, stdio: "inherit", detached: true });
+      // In up's own process group, so that an interactive command keeps the terminal (docker run -it … bash).
+      then = spawn(options.then[0]!, options.then.slice(1), { env, stdio: "inherit" });
       then.once("error", (error) => {
         io.stderr.write(`unitsync: up: --then ${options.then![0]}: ${error.message}\n`);
         wake({ kind: "then", code: 127 });
@@ -167,40 +175,34 @@ export async function runPlan(io: Io, client: UnitSyncClient, plan: Plan, option
     if (ending.kind === "signal") {
       if (then && then.exitCode === null && then.signalCode === null) {
         const exited = new Promise((resolve) => then!.once("exit", resolve));
-        signalGroup(then, ending.signal);
+        then.kill(ending.signal);
         await exited;
       }
-      return finishSignalled(io, plan, runs, ending.signal, options);
+      return await finishSignalled(io, runs, ending.signal, stopAll);
     }
     if (ending.kind === "then") {
       say(`--then ${options.then![0]} exited with ${ending.code}; stopping the services`);
-      await stopInOrder(plan, runs, "--then's command exited", options.graceMs);
+      await stopAll("--then's command exited");
       return ending.code;
     }
     const failed = [...runs.values()].some((r) => (r.exit?.code ?? 0) !== 0);
     return failed ? ExitCode.failed : ExitCode.ok;
   } finally {
     clearTimeout(budget);
-    // However `up` ends (an unexpected error included), nothing it started is left running.
-    if (then && then.exitCode === null && then.signalCode === null) signalGroup(then, "SIGKILL");
-    await stopInOrder(plan, runs, "up is exiting", options.graceMs);
+    // However `up` ends (an unexpected error included), nothing it started is left running. Every
+    // return above awaits its own stopping first, so this finds nothing left on the usual paths.
+    if (then && then.exitCode === null && then.signalCode === null) then.kill("SIGKILL");
+    await stopAll("up is exiting");
     for (const [signal, handler] of onSignal) io.signals.off(signal, handler);
     await progress.stop();
   }
 }
 
-async function finishSignalled(io: Io, plan: Plan, runs: ReadonlyMap<string, Run>, signal: Signal, options: PlanRunOptions): Promise<number> {
-  await stopInOrder(plan, runs, `up received ${signal}`, options.graceMs);
-  io.stdout.write(`\nstart-up ${[...runs.values()].every((r) => r.outcome?.ok) ? "ended" : "interrupted"} by ${signal}\n`);
+async function finishSignalled(io: Io, runs: ReadonlyMap<string, Run>, signal: Signal, stopAll: (reason: string) => Promise<unknown>): Promise<number> {
+  await stopAll(`up received ${signal}`);
+  const complete = [...runs.values()].every((r) => r.outcome?.ok);
+  io.stdout.write(complete ? `\nservices stopped on ${signal}\n` : `\nstart-up interrupted by ${signal}\n`);
   return 128 + osConstants.signals[signal];
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    if (child.pid !== undefined) process.kill(-child.pid, signal);
-  } catch {
-    // gone already
-  }
 }
 
 async function report(io: Io, client: UnitSyncClient, plan: Plan, runs: ReadonlyMap<string, Run>): Promise<void> {
