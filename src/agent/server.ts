@@ -1,9 +1,11 @@
 // The agent: a grpc-js server fed by our own Unix-socket listener (so the agent owns the socket
 // file and counts connections), and a shutdown that ends every wait and stream before closing.
+import { setMaxListeners } from "node:events";
 import { createServer, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { ShuttingDown } from "../core/errors.js";
 import { Processes } from "../core/processes.js";
+import { LockTable } from "../core/locks.js";
 import { type Limits, Registry } from "../core/registry.js";
 import { serviceDefinition } from "../rpc/service.js";
 import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
@@ -57,11 +59,25 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     limits: options.limits ?? {},
     onListenerError: (error) => log(`watch listener failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   });
+  // Lock events join the unit events in the one log, so watch and timeline see them in order.
+  const locks = new LockTable({
+    onEvent: (event) =>
+      registry.record({
+        unit: event.unit,
+        kind: event.kind,
+        reason: event.reason,
+        // lock names hold no control characters, so a newline separates them
+        detail: { locks: event.locks.join("\n"), leaseId: event.leaseId, holder: event.holder, releasedBy: event.releasedBy },
+      }),
+  });
   const shutdown = new AbortController();
+  // Every open stream (waits, watches, lock leases) listens for shutdown: thousands, not a leak.
+  setMaxListeners(0, shutdown.signal);
   const sockets = new Set<Socket>();
   const context: AgentContext = {
     registry,
     processes: new Processes({ textLength: registry.limits.reasonLength }),
+    locks,
     version: options.version,
     startedAt: Date.now(),
     shutdown: shutdown.signal,
