@@ -31,7 +31,7 @@ test("timeline -o svg draws a row per unit in start order and marks the failure"
     ["ide", "state-failed critical"],
     ["acme/seed-data", "state-not-run"],
   ]);
-  t.regex(result.stdout, /ide · running\nfrom \+\d+ms \([^)]+\)\nto \+\d+ms \([^)]+\)\nlasted \d+ms\nfailed: exit status 2/);
+  t.regex(result.stdout, /ide · running\nfrom \+[\dm.]+s \([^)]+\)\nto \+[\dm.]+s \([^)]+\)\nlasted [\dm.]+s\nfailed: exit status 2/);
   t.notRegex(result.stdout, /href=|https?:\/\/(?!www\.w3\.org\/2000\/svg)/, "no external assets");
 });
 

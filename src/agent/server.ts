@@ -100,11 +100,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     socket.once("close", () => sockets.delete(socket));
     injector.injectConnection(socket);
   });
-  await listenPrivately(listener, options.socketPath);
-  // An accept that fails (EMFILE, say) is logged; it must not crash the agent everyone waits on.
-  listener.on("error", (error) => log(`listener error: ${error.message}`));
-  log(`serving on ${options.socketPath} (pid ${process.pid}, version ${options.version})`);
-  // Trace export: loaded only when an OTLP endpoint is configured.
+  // Trace export, loaded only when an OTLP endpoint is configured, and before the socket answers:
+  // once a client reaches the agent it is fully started (its signal handlers follow at once).
   let telemetry: { close(): Promise<void> } | undefined;
   if (options.telemetryEnv && tracesWanted(options.telemetryEnv)) {
     try {
@@ -113,6 +110,15 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       log(`trace export is off: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+  try {
+    await listenPrivately(listener, options.socketPath);
+  } catch (error) {
+    await telemetry?.close();
+    throw error;
+  }
+  // An accept that fails (EMFILE, say) is logged; it must not crash the agent everyone waits on.
+  listener.on("error", (error) => log(`listener error: ${error.message}`));
+  log(`serving on ${options.socketPath} (pid ${process.pid}, version ${options.version})`);
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));

@@ -6,10 +6,10 @@ import type { Segment } from "./gantt-model.js";
 
 type Stamp = TimelineEntry["registeredAt"];
 
-/** The lock events (EVENT_KIND_LOCK_*), by number so that agents with and without locks both read. */
-export const LOCK_REQUESTED = 20 as EventKind;
-export const LOCK_GRANTED = 21 as EventKind;
-export const LOCK_WAIT_ENDED = 23 as EventKind;
+/** The lock events that bound a lease's wait. */
+export const LOCK_REQUESTED = EventKind.LOCK_REQUESTED;
+export const LOCK_GRANTED = EventKind.LOCK_GRANTED;
+export const LOCK_WAIT_ENDED = EventKind.LOCK_WAIT_ENDED;
 
 /** Lock waits of each attempt: from a lease's request to its grant (or to the end of its wait). */
 function lockWaits(events: readonly Event[], origin: number): { attempt: number; start: number; end?: number; outcome: Segment["outcome"]; reason: string }[] {

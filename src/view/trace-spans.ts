@@ -90,7 +90,8 @@ export function traceSpans(model: GanttModel, options: TraceOptions = {}): SpanS
         ...(error !== undefined ? { error } : {}),
         attributes: {
           ...unitAttributes(row, attempt),
-          ...(segments.some((s) => s.open) ? { "unitsync.unit.unfinished": true } : {}),
+          ...(segments.some((s) => s.open && s.kind !== "serving") ? { "unitsync.unit.unfinished": true } : {}),
+          ...(segments.some((s) => s.open && s.kind === "serving") ? { "unitsync.unit.serving": true } : {}),
           ...(blocked ? { "unitsync.unit.not_run": true } : {}),
         },
       });

@@ -30,6 +30,9 @@ const SECURITY_HEADERS = {
   "cache-control": "no-store",
 };
 
+/** Bytes queued for one event stream beyond which its page is dropped. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
 const STATIC: Record<string, [string, string]> = {
   "/": ["text/html; charset=utf-8", PAGE_HTML],
   "/app.js": ["text/javascript; charset=utf-8", PAGE_JS],
@@ -50,7 +53,16 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
   const broadcast = (next: LiveState) => {
     state = next;
     const frame = `event: state\ndata: ${JSON.stringify(next)}\n\n`;
-    for (const response of streams) response.write(frame);
+    for (const response of streams) {
+      // A page that stops reading is dropped rather than buffered for: it reconnects (EventSource
+      // retries) and gets the latest state then.
+      if (response.writableLength > MAX_BUFFERED_BYTES) {
+        streams.delete(response);
+        response.destroy();
+        continue;
+      }
+      response.write(frame);
+    }
   };
 
   const render = async () => {
