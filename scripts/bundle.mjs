@@ -67,7 +67,18 @@ const AGENT_FILE = "unitsync-agent.cjs";
 const ROOT = process.cwd();
 const keyOf = (path) => relative(ROOT, path);
 
-const common = { bundle: true, platform: "node", format: "cjs", target: "node20", logLevel: "warning" };
+// unix-dgram (the notify check's socket) is a native addon: loaded from node_modules at run time, never bundled.
+// The launcher runs the bundles as vm.Scripts, where a real import() has no loader: dependencies
+// that import() a Node built-in (the OTLP exporter's http/https) get require() instead.
+const common = {
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  logLevel: "warning",
+  external: ["unix-dgram"],
+  supported: { "dynamic-import": false },
+};
 
 /**
  * grpc-js requires @grpc/proto-loader (and with it protobufjs) only inside the functions that
@@ -137,7 +148,7 @@ const fromHost = {
 };
 await build({
   ...common,
-  stdin: { contents: 'export * from "./src/agent/server.ts";\nexport * from "./src/agent/socket-file.ts";\n', resolveDir: ROOT, sourcefile: "agent-bundle.ts", loader: "ts" },
+  stdin: { contents: 'export * from "./src/agent/server.ts";\nexport * from "./src/agent/socket-file.ts";\nexport * from "./src/agent/trace-json.ts";\n', resolveDir: ROOT, sourcefile: "agent-bundle.ts", loader: "ts" },
   outfile: `dist/${AGENT_FILE}`,
   plugins: [fromHost, embedProtos, leanProtobuf],
 });

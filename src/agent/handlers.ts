@@ -3,6 +3,8 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type * as grpc from "@grpc/grpc-js";
 import { LimitExceeded } from "../core/errors.js";
+import { declarePlan } from "../core/plan-declare.js";
+import type { LockTable } from "../core/locks.js";
 import type { Registry } from "../core/registry.js";
 import { conditionName, conditionToProto, statusToProto } from "../rpc/enums.js";
 import { encodeOnce, type ServiceHandlers } from "../rpc/service.js";
@@ -17,8 +19,9 @@ import {
 import type { Processes } from "../core/processes.js";
 import { UnitNotFound } from "../core/errors.js";
 import type { UnitView } from "../core/registry.js";
-import { eventToProto, timelineToProto, unitToProto as unitMessage } from "./convert.js";
+import { eventToProto, unitToProto as unitMessage } from "./convert.js";
 import { processFromProto } from "./process-convert.js";
+import { createLockHandlers, lockTimeline, withLocks } from "./lock-handlers.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -28,6 +31,7 @@ export interface AgentContext {
   readonly registry: Registry;
   /** The processes behind units, as their runners report them; composed with the registry here. */
   readonly processes: Processes;
+  readonly locks: LockTable;
   readonly version: string;
   readonly startedAt: number;
   /** Aborts, with ShuttingDown as its reason, when the agent begins to shut down. */
@@ -48,7 +52,7 @@ function ownerOf(call: { metadata: grpc.Metadata }): string {
 }
 
 /** Wraps a synchronous core call as a unary handler that answers exactly once. */
-function unary<Req, Res>(ctx: AgentContext, fn: (request: Req, owner: string) => Res): grpc.handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(ctx: AgentContext, fn: (request: Req, owner: string) => Res): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     let response: Res;
     try {
@@ -91,7 +95,7 @@ function onAbort(signal: AbortSignal, callback: () => void): () => void {
  * shutdown, and a `send`; the stream ends OK when body resolves, with the mapped error when it
  * rejects. The stream is counted while open.
  */
-function serverStream<Req, Res>(
+export function serverStream<Req, Res>(
   ctx: AgentContext,
   body: (request: Req, signal: AbortSignal, send: (message: Res) => void, owner: string) => Promise<void>,
 ): grpc.handleServerStreamingCall<Req, Res> {
@@ -150,6 +154,7 @@ export function createHandlers(ctx: AgentContext): Handlers {
   return {
     ping: unary(ctx, () => {
       const counts = registry.counts();
+      const locks = ctx.locks.counts();
       return {
         $typeName: "unitsync.v1.PingResponse",
         version: ctx.version,
@@ -165,6 +170,9 @@ export function createHandlers(ctx: AgentContext): Handlers {
           connections: ctx.connections(),
           events: BigInt(counts.events),
           droppedEvents: BigInt(counts.droppedEvents),
+          locks: locks.locks,
+          lockHolders: locks.holders,
+          lockRequestsQueued: locks.queued,
         },
       };
     }),
@@ -191,12 +199,12 @@ export function createHandlers(ctx: AgentContext): Handlers {
 
     getUnit: unary(ctx, (request) => ({
       $typeName: "unitsync.v1.GetUnitResponse",
-      unit: unitToProto(registry.get(request.unit)),
+      unit: withLocks(ctx.locks, unitToProto(registry.get(request.unit))),
     })),
 
     listUnits: unary(ctx, () => ({
       $typeName: "unitsync.v1.ListUnitsResponse",
-      units: registry.list().map(unitToProto),
+      units: registry.list().map((u) => withLocks(ctx.locks, unitToProto(u))),
     })),
 
     getGraph: unary(ctx, () => {
@@ -214,9 +222,13 @@ export function createHandlers(ctx: AgentContext): Handlers {
       };
     }),
 
-    getTimeline: unary(ctx, () =>
-      timelineToProto(registry.timeline(), registry.events(), registry.counts().droppedEvents, (unit) => processes.get(unit)),
-    ),
+    declarePlan: unary(ctx, (request, owner) => {
+      const units = request.units.map((u) => ({ name: u.name, after: u.after.map((d) => ({ name: d.name, condition: conditionName(d.condition) })) }));
+      declarePlan(registry, units, owner);
+      return { $typeName: "unitsync.v1.DeclarePlanResponse", units: units.map((u) => unitToProto(registry.get(u.name))) };
+    }),
+
+    getTimeline: unary(ctx, () => lockTimeline(ctx, registry.timeline())),
 
     reportProcess: unary(ctx, (request) => {
       const view = registry.get(request.unit);
@@ -229,6 +241,8 @@ export function createHandlers(ctx: AgentContext): Handlers {
       }
       return { $typeName: "unitsync.v1.ReportProcessResponse", unit: unitToProto(registry.get(request.unit)) };
     }),
+
+    ...createLockHandlers(ctx),
 
     start: serverStream<Parameters<Handlers["start"]>[0]["request"], StartResponse>(ctx, async (request, signal, send, owner) => {
       const message = (event: StartResponse["event"]) => create(StartResponseSchema, { event });

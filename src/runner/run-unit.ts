@@ -11,9 +11,11 @@ import { type Attempt, type AttemptResult, startAttempt } from "./attempt.js";
 import { formatDuration } from "./duration.js";
 import type { OutputDestination } from "./output-tap.js";
 import { ProcessReporter } from "./process-report.js";
+import { type NotifyCheck, openNotifyCheck } from "./readiness/notify-check.js";
 import { type CheckDefinition, parseCheck } from "./readiness/parse-check.js";
 import { retryDelay } from "./retry-delay.js";
 import { RunnerError, waitToStart } from "./wait-to-start.js";
+import { type Lease, type LockArg, acquireLease, parseLocks } from "./lease.js";
 
 export interface UnitSpec {
   unit: string;
@@ -104,12 +106,18 @@ class UnitRun {
   private attemptsMade = 0;
   private report: ProcessReporter | undefined;
   private completing: Promise<void> | undefined;
+  private readonly locks: LockArg[];
+  /** The locks of the current attempt, held from before its command runs until it exits (or is ready). */
+  private lease: Lease | undefined;
+  /** When the dependency wait began: --timeout bounds it and the lock wait together. */
+  private waitBegan = Date.now();
 
   constructor(
     private readonly client: UnitSyncClient,
     private readonly spec: UnitSpec,
     private readonly checks: CheckDefinition[],
   ) {
+    this.locks = parseLocks(spec.locks);
     const settled = new Promise<UnitOutcome>((resolve) => (this.settle = resolve));
     const exited = new Promise<number>((resolve) => (this.exit = resolve));
     this.handle = {
@@ -138,6 +146,7 @@ class UnitRun {
   }
 
   private finish(outcome: UnitOutcome, exitCode = outcome.exitCode) {
+    this.releaseLocks();
     this.phase = "done";
     this.settle(outcome);
     this.exit(exitCode);
@@ -176,6 +185,7 @@ class UnitRun {
 
   private async declareAndWait(): Promise<boolean> {
     const { unit } = this.spec;
+    this.waitBegan = Date.now();
     try {
       const byCondition = new Map<string, string[]>();
       for (const { name, condition } of this.spec.after) byCondition.set(condition, [...(byCondition.get(condition) ?? []), name]);
@@ -191,6 +201,54 @@ class UnitRun {
       this.interrupt.signal.throwIfAborted(); // stopped just as the unit started: still not run
       return true;
     } catch (error) {
+      if (this.spec.optional && isUnavailable(error) && !isShuttingDown(error)) {
+        this.warn(`${describeFailure(error, this.client.socketPath).message}; running without coordination (--optional)`);
+        this.coordinated = false;
+        return true;
+      }
+      return this.notStarted(error);
+    }
+  }
+
+  /**
+   * After the dependencies, before the command: waits for the unit's locks (progress says who holds
+   * them). False when they were not granted; the unit is then failed as not run.
+   */
+  private async takeLocks(): Promise<boolean> {
+    if (this.locks.length === 0 || !this.coordinated) return true;
+    const elapsed = Date.now() - this.waitBegan;
+    const timeoutMs = this.spec.timeoutMs > 0 ? Math.max(1, this.spec.timeoutMs - elapsed) : 0;
+    try {
+      const lease = await acquireLease(this.client, {
+        locks: this.locks,
+        unit: this.spec.unit,
+        timeoutMs,
+        timeoutLabel: formatDuration(this.spec.timeoutMs),
+        signal: this.interrupt.signal,
+        progress: (line) => this.say(line),
+      });
+      this.lease = lease;
+      void lease.lost.then((why) => {
+        if (this.lease === lease) this.warn(`its locks were lost while the command runs: ${describeFailure(why, this.client.socketPath).message}`);
+      });
+      this.interrupt.signal.throwIfAborted();
+      return true;
+    } catch (error) {
+      this.releaseLocks();
+      return this.notStarted(error);
+    }
+  }
+
+  /** Gives the locks back: the command exited, or the service is ready. */
+  private releaseLocks(): void {
+    const lease = this.lease;
+    this.lease = undefined;
+    lease?.release();
+  }
+
+  /** The wait (for dependencies or locks) ended without the command running: record why. */
+  private async notStarted(error: unknown): Promise<false> {
+    {
       const stopped = this.notRun();
       if (stopped) {
         this.warn(stopped.reason);
@@ -201,11 +259,6 @@ class UnitRun {
       }
       const failure =
         error instanceof RunnerError ? { exitCode: error.exitCode, message: error.message } : describeFailure(error, this.client.socketPath);
-      if (this.spec.optional && isUnavailable(error) && !isShuttingDown(error)) {
-        this.warn(`${failure.message}; running without coordination (--optional)`);
-        this.coordinated = false;
-        return true;
-      }
       this.warn(failure.message);
       const reason = `not run: ${failure.message}`;
       if (failure.exitCode === ExitCode.timeout || failure.exitCode === ExitCode.dependencyFailed) await this.record(false, reason);
@@ -220,14 +273,24 @@ class UnitRun {
     const report = (this.report = new ProcessReporter(this.coordinated ? this.client : undefined, this.spec.unit, attempts));
     let last: AttemptResult | undefined;
     for (let n = 1; n <= attempts; n++) {
+      if (n > 1) this.waitBegan = Date.now();
+      if (!(await this.takeLocks())) return;
       this.phase = "running";
       this.attemptsMade = n;
+      const notify = await this.openNotify();
+      if (notify instanceof Error) {
+        await this.record(false, notify.message);
+        this.warn(notify.message);
+        this.finish({ ok: false, reason: notify.message, exitCode: ExitCode.failed });
+        return;
+      }
       const attempt = (this.attempt = startAttempt({
         command: this.spec.command,
-        env: this.spec.env,
+        env: notify ? { ...this.spec.env, NOTIFY_SOCKET: notify.socketPath } : this.spec.env,
         ...(this.spec.cwd ? { cwd: this.spec.cwd } : {}),
         stdio: this.spec.stdio,
-        checks: this.checks,
+        checks: this.checks.filter((c) => c.kind !== "notify"),
+        extraChecks: notify ? [notify.check] : [],
         readyTimeoutMs: this.spec.readyTimeoutMs,
         runTimeoutMs: this.spec.runTimeoutMs,
         graceMs: this.spec.graceMs ?? DEFAULT_GRACE_MS,
@@ -239,6 +302,7 @@ class UnitRun {
       if (this.interrupted) attempt.signal(this.interrupted);
       if (this.stopReason !== undefined) void attempt.stop(this.stopReason, this.spec.graceMs ?? DEFAULT_GRACE_MS);
       const result = await attempt.result;
+      this.releaseLocks(); // the moment the command exits, whatever the outcome
       if (result.ready) {
         await this.ready(result.readyAt ?? result.end.at);
         report.exited(result.end.at, result.exitCode, result.processReason);
@@ -268,9 +332,21 @@ class UnitRun {
     this.finish({ ok: false, reason, exitCode: last!.exitCode });
   }
 
+  /** A notify check's socket for the next attempt (bound before the command starts), if it has one. */
+  private async openNotify(): Promise<NotifyCheck | Error | undefined> {
+    const spec = this.checks.find((c) => c.kind === "notify");
+    if (!spec) return undefined;
+    try {
+      return await openNotifyCheck(spec.spec);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
   /** The attempt did its start-up work: complete the unit and release its dependents (once). */
   private ready(at: number): Promise<void> {
     return (this.completing ??= (async () => {
+      this.releaseLocks(); // a service holds its locks until it is ready, not for its lifetime
       await this.record(true, ""); // first: dependents wait for this, not for the report
       if (this.checks.length > 0) this.report?.ready(at);
       if (this.checks.length > 0) this.say(`Unit "${this.spec.unit}" is ready: ${this.spec.ready.join(", ")}`);

@@ -14,4 +14,6 @@ export const EXAMPLE_GRAPH: Record<string, string[]> = {
   "app-build": ["deps-install", "lint-config"],
   dotfiles: ["env-setup"],
   "db-migrate": ["env-setup"],
+  "apt-tools": [],
+  "apt-editors": [],
 };
