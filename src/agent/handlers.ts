@@ -64,30 +64,39 @@ export function unary<Req, Res>(ctx: AgentContext, fn: (request: Req, owner: str
   };
 }
 
-/** The streams' shutdown callbacks, by shutdown signal. */
-const shutdownCallbacks = new WeakMap<AbortSignal, Set<() => void>>();
+/** The streams' shutdown callbacks, by shutdown signal, and the one listener that calls them. */
+const shutdownCallbacks = new WeakMap<AbortSignal, { callbacks: Set<() => void>; listener: () => void }>();
 
 /**
  * Calls `callback` when `signal` aborts; returns what forgets it. Every open stream has one, and
  * an AbortSignal's own listeners cost O(listeners) to add and to remove: with 10,000 open Start
- * calls, opening them and waking them all was quadratic. One listener per signal calls a set.
+ * calls, opening them and waking them all was quadratic. One listener per signal calls a set;
+ * it is removed with the last callback, so no listener outlives the streams.
  */
 function onAbort(signal: AbortSignal, callback: () => void): () => void {
   if (signal.aborted) {
     callback();
     return () => {};
   }
-  let callbacks = shutdownCallbacks.get(signal);
-  if (!callbacks) {
-    const all = (callbacks = new Set());
-    shutdownCallbacks.set(signal, all);
-    signal.addEventListener("abort", () => {
-      for (const each of [...all]) each();
-      all.clear();
-    }, { once: true });
+  let entry = shutdownCallbacks.get(signal);
+  if (!entry) {
+    const callbacks = new Set<() => void>();
+    const listener = () => {
+      shutdownCallbacks.delete(signal);
+      for (const each of [...callbacks]) each();
+      callbacks.clear();
+    };
+    entry = { callbacks, listener };
+    shutdownCallbacks.set(signal, entry);
+    signal.addEventListener("abort", listener, { once: true });
   }
+  const { callbacks, listener } = entry;
   callbacks.add(callback);
-  return () => void callbacks.delete(callback);
+  return () => {
+    if (!callbacks.delete(callback) || callbacks.size > 0) return;
+    if (shutdownCallbacks.get(signal)?.listener === listener) shutdownCallbacks.delete(signal);
+    signal.removeEventListener("abort", listener);
+  };
 }
 
 /**
