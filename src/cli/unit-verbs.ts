@@ -32,6 +32,9 @@ export function ping(io: Io, options: GlobalOptions & { output?: string }): Prom
           connections: counts?.connections ?? 0,
           events: Number(counts?.events ?? 0),
           dropped_events: Number(counts?.droppedEvents ?? 0),
+          locks: counts?.locks ?? 0,
+          lock_holders: counts?.lockHolders ?? 0,
+          lock_requests_queued: counts?.lockRequestsQueued ?? 0,
         }),
       );
       return;
@@ -131,6 +134,8 @@ export function status(io: Io, name: string, options: GlobalOptions & { output?:
             ? { blocked_by: { unit: unit.blocked.failedUnit, reason: unit.blocked.reason, chain: unit.blocked.chain } }
             : {}),
           ...processField(unit),
+          ...(unit.locksHeld.length > 0 ? { locks_held: unit.locksHeld } : {}),
+          ...(unit.locksWaiting.length > 0 ? { locks_waiting: unit.locksWaiting } : {}),
         }),
       );
       return;
@@ -140,6 +145,8 @@ export function status(io: Io, name: string, options: GlobalOptions & { output?:
     const blocked = blockedLine(unit);
     if (blocked) text += `Blocked by: ${blocked}\n`;
     if (unit.waiting) text += "Waiting: a start call is waiting for its dependencies\n";
+    if (unit.locksHeld.length > 0) text += `Holds locks: ${unit.locksHeld.join(", ")}\n`;
+    if (unit.locksWaiting.length > 0) text += `Waiting for locks: ${unit.locksWaiting.join(", ")}\n`;
     if (unit.changedAt) text += `Since: ${new Date(timestampMs(unit.changedAt)).toISOString()}\n`;
     text += "\nDependencies:\n";
     text +=
