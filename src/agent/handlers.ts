@@ -71,9 +71,10 @@ function serverStream<Req, Res>(
     // Linked by hand rather than with AbortSignal.any, which costs far more per stream.
     const stop = new AbortController();
     let clientGone = false;
-    const onCancelled = () => {
+    const onCancelled = (reason?: unknown) => {
       clientGone = true;
-      stop.abort(new Error("call cancelled by the client"));
+      // The stream budget cancels a stream that fell behind with its own reason.
+      stop.abort(reason instanceof Error ? reason : new Error("call cancelled by the client"));
     };
     const onShutdown = () => stop.abort(ctx.shutdown.reason);
     call.once("cancelled", onCancelled);

@@ -9,6 +9,7 @@ import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { type AgentContext, createHandlers } from "./handlers.js";
 import { listenPrivately, prepareSocketPath, removeSocketFile } from "./socket-file.js";
 import { addStandardServices } from "./standard-services.js";
+import { DEFAULT_MAX_STREAM_BYTES, withStreamBudget } from "./stream-budget.js";
 
 export interface AgentOptions {
   socketPath: string;
@@ -18,6 +19,8 @@ export interface AgentOptions {
   maxMessageBytes?: number;
   /** Open Start and Watch streams at once; one more is refused with RESOURCE_EXHAUSTED. */
   maxStreams?: number;
+  /** Bytes a stream may have waiting for a client that does not read, before it is ended (stream-budget.ts). */
+  maxStreamBytes?: number;
   /**
    * How often the agent pings each connection, and how long it waits for the answer before it
    * closes the connection. This is what frees connections that sent a malformed frame (Node's
@@ -71,7 +74,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     "grpc.keepalive_time_ms": options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
     "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
   });
-  server.addService(serviceDefinition(UnitSyncService), createHandlers(context));
+  const handlers = createHandlers(context);
+  const budgeted = withStreamBudget(UnitSyncService, handlers, options.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES, context.logError, log);
+  server.addService(serviceDefinition(UnitSyncService), budgeted);
   const standard = addStandardServices(server);
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const listener = createServer((socket) => {

@@ -15,6 +15,8 @@ export interface AgentFlags extends GlobalOptions {
   maxStreams?: unknown;
   maxReason?: unknown;
   maxEvents?: unknown;
+  maxEventBytes?: unknown;
+  maxStreamBytes?: unknown;
 }
 
 /** A limit flag's value: a whole number ≥ 1, or undefined when the flag is absent. */
@@ -29,7 +31,7 @@ function limitFlag(value: unknown, flag: string): number | undefined {
 }
 
 /** The agent's limits from its flags; unset flags keep the defaults. */
-export function limitOptions(flags: AgentFlags): Pick<AgentOptions, "limits" | "maxMessageBytes" | "maxStreams"> {
+export function limitOptions(flags: AgentFlags): Pick<AgentOptions, "limits" | "maxMessageBytes" | "maxStreams" | "maxStreamBytes"> {
   const limits: Partial<Limits> = {};
   const set = <K extends keyof Limits>(key: K, value: number | undefined) => {
     if (value !== undefined) limits[key] = value;
@@ -38,12 +40,15 @@ export function limitOptions(flags: AgentFlags): Pick<AgentOptions, "limits" | "
   set("dependenciesPerUnit", limitFlag(flags.maxDependencies, "max-dependencies"));
   set("reasonLength", limitFlag(flags.maxReason, "max-reason"));
   set("events", limitFlag(flags.maxEvents, "max-events"));
+  set("eventBytes", limitFlag(flags.maxEventBytes, "max-event-bytes"));
   const maxMessageBytes = limitFlag(flags.maxMessageBytes, "max-message-bytes");
   const maxStreams = limitFlag(flags.maxStreams, "max-streams");
+  const maxStreamBytes = limitFlag(flags.maxStreamBytes, "max-stream-bytes");
   return {
     limits,
     ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
     ...(maxStreams !== undefined ? { maxStreams } : {}),
+    ...(maxStreamBytes !== undefined ? { maxStreamBytes } : {}),
   };
 }
 

@@ -25,6 +25,8 @@ function build(io: Io) {
     .option("--max-streams <n>", "Open start and watch calls at once (default 20000)")
     .option("--max-reason <n>", "Characters in a failure reason (default 4096)")
     .option("--max-events <n>", "Events kept for timeline and watch; the oldest are dropped first (default 100000)")
+    .option("--max-event-bytes <n>", "Bytes of events kept; the oldest are dropped first (default 67108864)")
+    .option("--max-stream-bytes <n>", "Bytes a watch or start stream may have waiting for a client that does not read (default 4194304)")
     .example("unitsync agent --socket /run/unitsync.sock");
   verb("ping", "Check that the agent answers", async (options) => (await import("./unit-verbs.js")).ping(io, options))
     .option("-o, --output <format>", "text or json (json includes live counts)")

@@ -7,7 +7,7 @@ import {
   LimitExceeded,
   UnitNotFound,
 } from "./errors.js";
-import { EventLog, type UnitEvent } from "./event-log.js";
+import { DEFAULT_EVENT_BYTES, EventLog, type UnitEvent } from "./event-log.js";
 import { DependencyGraph } from "./graph.js";
 import { validateUnitName } from "./names.js";
 import { type Condition, type UnitStatus, failureBlocks, satisfies } from "./status.js";
@@ -18,6 +18,8 @@ export interface Limits {
   dependenciesPerUnit: number;
   reasonLength: number;
   events: number;
+  /** Byte bound of the event log (see eventBytes). */
+  eventBytes: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -25,6 +27,7 @@ export const DEFAULT_LIMITS: Limits = {
   dependenciesPerUnit: 1_000,
   reasonLength: 4_096,
   events: 100_000,
+  eventBytes: DEFAULT_EVENT_BYTES,
 };
 
 export interface DependencyView {
@@ -132,7 +135,7 @@ export class Registry {
     private readonly clock: Clock = options.clock ?? Date,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.log = new EventLog(this.limits.events);
+    this.log = new EventLog(this.limits.events, this.limits.eventBytes);
     this.onListenerError = options.onListenerError ?? (() => {});
   }
 

@@ -41,7 +41,11 @@ function methodDefinition(service: DescService, method: DescMethod): grpc.Method
     // grpc-js writes serializer output straight to the socket and needs a Buffer.
     requestSerialize: (message) => Buffer.from(toBinary(method.input, message as MessageShape<DescMessage>)),
     requestDeserialize: (bytes: Buffer) => fromBinary(method.input, bytes),
-    responseSerialize: (message) => Buffer.from(toBinary(method.output, message as MessageShape<DescMessage>)),
+    // A response may come already serialized (the agent's stream budget counts its bytes).
+    responseSerialize: (message) =>
+      message instanceof Uint8Array
+        ? Buffer.from(message.buffer, message.byteOffset, message.byteLength)
+        : Buffer.from(toBinary(method.output, message as MessageShape<DescMessage>)),
     responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
   };
 }

@@ -10,6 +10,7 @@ const CODES: Record<ErrorKind, Code> = {
   "dependency-failed": Code.FAILED_PRECONDITION,
   limit: Code.RESOURCE_EXHAUSTED,
   "shutting-down": Code.UNAVAILABLE,
+  "fell-behind": Code.RESOURCE_EXHAUSTED,
 };
 
 /** Request metadata naming who makes a call; `unitsync up` sets it to each script's name. */
