@@ -7,7 +7,7 @@ import { type Limits, Registry } from "../core/registry.js";
 import { serviceDefinition } from "../rpc/service.js";
 import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { type AgentContext, createHandlers } from "./handlers.js";
-import { listenPrivately, prepareSocketPath, removeSocketFile } from "./socket-file.js";
+import { listenPrivately, prepareSocketPath, removeSocketFile, resolveGroup } from "./socket-file.js";
 import { addStandardServices } from "./standard-services.js";
 import { DEFAULT_MAX_STREAM_BYTES, withStreamBudget } from "./stream-budget.js";
 
@@ -19,6 +19,8 @@ export interface AgentOptions {
   maxMessageBytes?: number;
   /** Open Start and Watch streams at once; one more is refused with RESOURCE_EXHAUSTED. */
   maxStreams?: number;
+  /** Share the socket with this group (a name or a gid): socket 0660, a directory it creates 0750. */
+  socketGroup?: string;
   /** Bytes a stream may have waiting for a client that does not read, before it is ended (stream-budget.ts). */
   maxStreamBytes?: number;
   /**
@@ -50,7 +52,8 @@ export interface Agent {
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const log = options.log ?? (() => {});
-  await prepareSocketPath(options.socketPath);
+  const gid = options.socketGroup === undefined ? undefined : resolveGroup(options.socketGroup);
+  await prepareSocketPath(options.socketPath, gid);
 
   const registry = new Registry({
     limits: options.limits ?? {},
@@ -84,10 +87,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     socket.once("close", () => sockets.delete(socket));
     injector.injectConnection(socket);
   });
-  await listenPrivately(listener, options.socketPath);
+  await listenPrivately(listener, options.socketPath, gid);
   // An accept that fails (EMFILE, say) is logged; it must not crash the agent everyone waits on.
   listener.on("error", (error) => log(`listener error: ${error.message}`));
-  log(`serving on ${options.socketPath} (pid ${process.pid}, version ${options.version})`);
+  log(`serving on ${options.socketPath} (pid ${process.pid}, version ${options.version})${gid === undefined ? "" : `, shared with group ${options.socketGroup} (gid ${gid})`}`);
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));

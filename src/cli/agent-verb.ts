@@ -17,6 +17,7 @@ export interface AgentFlags extends GlobalOptions {
   maxEvents?: unknown;
   maxEventBytes?: unknown;
   maxStreamBytes?: unknown;
+  socketGroup?: unknown;
 }
 
 /** A limit flag's value: a whole number ≥ 1, or undefined when the flag is absent. */
@@ -58,7 +59,8 @@ export async function agent(io: Io, options: AgentFlags): Promise<number> {
   const log = (line: string) => io.stderr.write(`unitsync agent: ${line}\n`);
   let running;
   try {
-    running = await startAgent({ socketPath, version: VERSION, log, ...limits });
+    const socketGroup = options.socketGroup === undefined ? {} : { socketGroup: String(options.socketGroup) };
+    running = await startAgent({ socketPath, version: VERSION, log, ...limits, ...socketGroup });
   } catch (error) {
     if (error instanceof SocketFileError) {
       printError(io, `agent: ${error.message}`);
