@@ -30,6 +30,8 @@ export interface AgentContext {
   readonly maxStreams: number;
   connections(): number;
   logError(error: unknown): void;
+  /** The journal's live figures, when the agent has one. */
+  journal?: { records: number; bytes: number; replayed: number };
 }
 
 type Handlers = ServiceHandlers<typeof UnitSyncService>;
@@ -123,6 +125,9 @@ export function createHandlers(ctx: AgentContext): Handlers {
           connections: ctx.connections(),
           events: BigInt(counts.events),
           droppedEvents: BigInt(counts.droppedEvents),
+          journalRecords: BigInt(ctx.journal?.records ?? 0),
+          journalBytes: BigInt(ctx.journal?.bytes ?? 0),
+          replayedRecords: BigInt(ctx.journal?.replayed ?? 0),
         },
       };
     }),

@@ -18,6 +18,13 @@ export interface AgentFlags extends GlobalOptions {
   maxEventBytes?: unknown;
   maxStreamBytes?: unknown;
   socketGroup?: unknown;
+  /** A path, false for --no-journal, true or undefined for the default beside the socket. */
+  journal?: unknown;
+}
+
+/** The journal beside the socket (same private directory): `<socket>.journal`. */
+export function defaultJournalPath(socketPath: string): string {
+  return `${socketPath}.journal`;
 }
 
 /** A limit flag's value: a whole number ≥ 1, or undefined when the flag is absent. */
@@ -60,7 +67,9 @@ export async function agent(io: Io, options: AgentFlags): Promise<number> {
   let running;
   try {
     const socketGroup = options.socketGroup === undefined ? {} : { socketGroup: String(options.socketGroup) };
-    running = await startAgent({ socketPath, version: VERSION, log, ...limits, ...socketGroup });
+    const journal =
+      options.journal === false ? {} : { journal: typeof options.journal === "string" ? options.journal : defaultJournalPath(socketPath) };
+    running = await startAgent({ socketPath, version: VERSION, log, ...limits, ...socketGroup, ...journal });
   } catch (error) {
     if (error instanceof SocketFileError) {
       printError(io, `agent: ${error.message}`);

@@ -27,6 +27,8 @@ function build(io: Io) {
     .option("--max-events <n>", "Events kept for timeline and watch; the oldest are dropped first (default 100000)")
     .option("--max-event-bytes <n>", "Bytes of events kept; the oldest are dropped first (default 67108864)")
     .option("--max-stream-bytes <n>", "Bytes a watch or start stream may have waiting for a client that does not read (default 4194304)")
+    .option("--journal [path]", "Journal of the state, replayed after a crash in the same boot (default: the socket path + .journal)")
+    .option("--no-journal", "Keep the state in memory only")
     .option("--socket-group <group>", "Share the socket with a group (name or gid): socket 0660, its new directory 0750 (default: 0600, only this user)")
     .example("unitsync agent --socket /run/unitsync.sock")
     .example("unitsync agent --socket /run/unitsync/agent.sock --socket-group coder");
@@ -125,7 +127,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     for (const [key, value] of Object.entries(parsed.options)) {
       if (!REPEATABLE.has(key) && Array.isArray(value)) parsed.options[key] = value.at(-1);
     }
-    keepText(argv, parsed.options, ["reason", "socket", "socket-path", "socket-group"]);
+    keepText(argv, parsed.options, ["reason", "socket", "socket-path", "socket-group", "journal"]);
     parsed.options.socket ??= parsed.options.socketPath;
     return await (cli.runMatchedCommand() as Promise<number>);
   } catch (error) {

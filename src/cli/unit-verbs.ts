@@ -31,6 +31,9 @@ export function ping(io: Io, options: GlobalOptions & { output?: string }): Prom
           connections: counts?.connections ?? 0,
           events: Number(counts?.events ?? 0),
           dropped_events: Number(counts?.droppedEvents ?? 0),
+          journal_records: Number(counts?.journalRecords ?? 0),
+          journal_bytes: Number(counts?.journalBytes ?? 0),
+          replayed_records: Number(counts?.replayedRecords ?? 0),
         }),
       );
       return;
