@@ -90,7 +90,7 @@ test("an edge that closes a cycle is FAILED_PRECONDITION naming the cycle, and c
   );
 });
 
-test("starting a unit that is already started, completed or failed is FAILED_PRECONDITION", async (t) => {
+test("starting a unit that is already started is FAILED_PRECONDITION; a completed or failed one begins a new attempt", async (t) => {
   const { client } = await withAgent(t);
   t.is(await consume(client.start({ unit: "a" })).ended, undefined);
   const again = await consume(client.start({ unit: "a" })).ended;
@@ -99,13 +99,19 @@ test("starting a unit that is already started, completed or failed is FAILED_PRE
   t.is(again?.metadata.get("unitsync-error-kind")[0], "illegal-transition");
 
   await client.complete({ unit: "a" });
-  t.is((await consume(client.start({ unit: "a" })).ended)?.details, 'unit "a" is already completed');
+  const rerun = consume(client.start({ unit: "a" }));
+  t.is(await rerun.ended, undefined);
+  t.like((await client.getUnit({ unit: "a" })).unit, { status: UnitStatus.STARTED, attempt: 2 });
 
   await client.want({ unit: "b", dependsOn: ["z"] });
   await client.fail({ unit: "b", reason: "broken" });
-  const failed = await consume(client.start({ unit: "b" })).ended;
-  t.is(failed?.code, status.FAILED_PRECONDITION);
-  t.is(failed?.details, 'unit "b" is already failed');
+  const retry = consume(client.start({ unit: "b" }));
+  await retry.received(1); // waiting for z, pushed
+  t.like((await client.getUnit({ unit: "b" })).unit, { status: UnitStatus.PENDING, attempt: 2, waiting: true, reason: "" });
+  t.is(await consume(client.start({ unit: "z" })).ended, undefined);
+  await client.complete({ unit: "z" });
+  t.is(await retry.ended, undefined);
+  t.like((await client.getUnit({ unit: "b" })).unit, { status: UnitStatus.STARTED, attempt: 2 });
 });
 
 test("completing a failed unit and failing a completed one are FAILED_PRECONDITION", async (t) => {

@@ -197,6 +197,7 @@ test("status -o json uses coder's field names", async (t) => {
     status: "pending",
     is_ready: true,
     dependencies: [{ depends_on: "dep-unit", required_status: "completed", current_status: "completed", is_satisfied: true }],
+    attempt: 1,
   });
 });
 
@@ -208,6 +209,7 @@ test("status of a unit nobody registered reads 'not registered' and exits 0", as
     status: "not registered",
     is_ready: true,
     dependencies: [],
+    attempt: 0,
   });
 });
 
@@ -252,12 +254,11 @@ test("exit 1: complete or fail of a unit nobody registered is 'not found'", asyn
   t.is(ok(t, await run(["list"])), "No units registered\n");
 });
 
-test("exit 1: transitions that go backwards are refused", async (t) => {
+test("exit 1: transitions that go backwards are refused (a start on a finished unit is a new attempt, not one of them)", async (t) => {
   const { run } = await setup(t);
   ok(t, await run(["start", "a"]));
   fails(t, await run(["start", "a"]), 1, /^unitsync: start a: unit "a" is already started/);
   ok(t, await run(["complete", "a"]));
-  fails(t, await run(["start", "a"]), 1, /already completed/);
   fails(t, await run(["fail", "a", "--reason", "late"]), 1, /^unitsync: fail a: /);
   ok(t, await run(["start", "f"]));
   ok(t, await run(["fail", "f", "--reason", "boom"]));
@@ -374,4 +375,20 @@ test("option text is kept as typed, even when it looks like a number", async (t)
   const numeric = await cli(["ping", "--socket", "0123"]);
   t.is(numeric.code, 3, numeric.stderr);
   t.true(numeric.stderr.includes(join(process.cwd(), "0123")), numeric.stderr);
+});
+
+test("want on a started and on a completed unit succeeds; the edge shows in status and applies from the next attempt", async (t) => {
+  const { run } = await setup(t);
+  ok(t, await run(["start", "s"]));
+  t.is(ok(t, await run(["want", "s", "later"])), 'Unit "s" declared dependencies: [later]\n');
+  ok(t, await run(["start", "c"]));
+  ok(t, await run(["complete", "c"]));
+  t.is(ok(t, await run(["want", "c", "later"])), 'Unit "c" declared dependencies: [later]\n');
+  t.is(ok(t, await run(["want", "c", "later"])), 'Unit "c" declared dependencies: [later]\n', "re-declaring is a no-op");
+  for (const [unit, status] of [["s", "started"], ["c", "completed"]]) {
+    const json = JSON.parse(ok(t, await run(["status", unit!, "-o", "json"])));
+    t.like(json, { status, is_ready: false, attempt: 1 });
+    t.deepEqual(json.dependencies, [{ depends_on: "later", required_status: "completed", current_status: "not registered", is_satisfied: false }]);
+  }
+  fails(t, await run(["want", "later", "c"]), 1, /cycle detected: later -> c -> later/);
 });

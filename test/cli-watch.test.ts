@@ -26,14 +26,14 @@ test("watch -o json prints the snapshot first, then events caused by other proce
 
   const [snapshot, ...events] = jsonLines(watch.stdout());
   t.is(snapshot.type, "snapshot");
-  t.deepEqual(snapshot.units, [{ unit_name: "ide", status: "pending", is_ready: false }]);
+  t.deepEqual(snapshot.units, [{ unit_name: "ide", status: "pending", is_ready: false, attempt: 1 }]);
   t.deepEqual(
-    events.map((e) => [e.type, e.unit, e.kind, e.from, e.to, e.reason]),
+    events.map((e) => [e.type, e.unit, e.kind, e.from, e.to, e.reason, e.attempt]),
     [
-      ["event", "git-clone", "status-changed", "not registered", "pending", ""],
-      ["event", "git-clone", "status-changed", "pending", "started", ""],
-      ["event", "git-clone", "status-changed", "started", "completed", ""],
-      ["event", "ide", "status-changed", "pending", "failed", "no editor"],
+      ["event", "git-clone", "status-changed", "not registered", "pending", "", 1],
+      ["event", "git-clone", "status-changed", "pending", "started", "", 1],
+      ["event", "git-clone", "status-changed", "started", "completed", "", 1],
+      ["event", "ide", "status-changed", "pending", "failed", "no editor", 1],
     ],
   );
   t.deepEqual(
@@ -62,8 +62,8 @@ test("watch with unit names shows only those units (JSON lines by default when s
 
   const [snapshot, ...events] = jsonLines(watch.stdout());
   t.deepEqual(snapshot.units, [
-    { unit_name: "ide", status: "pending", is_ready: false },
-    { unit_name: "dotfiles.install", status: "not registered", is_ready: true },
+    { unit_name: "ide", status: "pending", is_ready: false, attempt: 1 },
+    { unit_name: "dotfiles.install", status: "not registered", is_ready: true, attempt: 0 },
   ]);
   t.deepEqual(
     events.map((e) => `${e.unit} ${e.kind} ${e.from}->${e.to}`),

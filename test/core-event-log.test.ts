@@ -127,3 +127,25 @@ test("the registry's event log takes its byte bound from the limits", (t) => {
   t.true(counts.events < 20, `${counts.events} events kept`);
   t.is(counts.events + counts.droppedEvents, 200);
 });
+
+test("record appends another module's event to the same log, with the next seq, and delivers it to subscribers", (t) => {
+  const clock = fakeClock(1_000);
+  const registry = new Registry({ clock });
+  registry.want("app", ["db"]);
+  registry.want("db", ["base"]);
+  const seen: number[] = [];
+  const { unsubscribe } = registry.subscribe((e) => seen.push(e.seq));
+  const before = registry.lastSeq;
+  clock.advance(5);
+  const recorded = registry.record({ unit: "app", kind: "wait-began", reason: "lock dpkg", detail: { lock: "dpkg", pid: 42 } });
+  t.is(recorded.seq, before + 1);
+  t.is(recorded.time, 1_005);
+  t.is(recorded.from, "pending");
+  t.is(recorded.to, "pending");
+  t.deepEqual(recorded.detail, { lock: "dpkg", pid: 42 });
+  registry.fail("db", "boom");
+  t.deepEqual(seen, [before + 1, before + 2]);
+  t.deepEqual(registry.events().at(-2), recorded);
+  t.deepEqual(registry.events().map((e) => e.seq), registry.events().map((_, i) => i + 1));
+  unsubscribe();
+});

@@ -186,3 +186,60 @@ test("coder's comma-separated multiple-dependency script works with the command 
     ["git-clone", "env-setup", "database-migration"],
   );
 });
+
+// The quick start of coder's documentation, in its set -e form: a second run must succeed as in coder.
+const CODER_QUICK_START = `#!/bin/bash
+set -e
+coder exp sync want install-dependencies git-clone
+coder exp sync start install-dependencies
+echo "Installing dependencies"
+coder exp sync complete install-dependencies
+`;
+
+test("coder's quick-start and multiple-dependency scripts re-run against the same agent: exit 0 each time, attempt 2, both attempts in the timeline", async (t) => {
+  const agent = await withAgentProcess(t);
+  const env = scriptEnv(t, agent);
+  for (const unit of ["git-clone", "env-setup", "database-migration"]) {
+    t.is((await agent.run(["start", unit])).code, 0);
+    t.is((await agent.run(["complete", unit])).code, 0);
+  }
+  const scripts = { "install-dependencies": asUnitsync(t, CODER_QUICK_START), "my-app": asUnitsync(t, CODER_MULTIPLE_DEPENDENCIES) };
+  for (const run of [1, 2]) {
+    for (const [unit, path] of Object.entries(scripts)) {
+      const { code, stdout, stderr } = await spawnProcess("bash", [path], env).done;
+      t.is(code, 0, `run ${run} of ${unit}: ${stderr}`);
+      t.regex(stdout, /^Success$/m);
+      const status = JSON.parse((await agent.run(["status", unit, "-o", "json"])).stdout);
+      t.like(status, { status: "completed", attempt: run }, unit);
+    }
+  }
+  const { entries } = await agent.client.getTimeline({});
+  for (const unit of Object.keys(scripts)) {
+    const entry = entries.find((e) => e.unit === unit)!;
+    t.is(entry.attempt, 2);
+    t.deepEqual(entry.attempts.map((a) => [a.number, a.status]), [
+      [1, UnitStatus.COMPLETED],
+      [2, UnitStatus.COMPLETED],
+    ]);
+  }
+  const text = (await agent.run(["timeline"])).stdout;
+  t.regex(text, /^install-dependencies\s+1\s+completed\s/m);
+  t.regex(text, /^install-dependencies\s+2\s+completed\s/m);
+  const json = JSON.parse((await agent.run(["timeline", "-o", "json"])).stdout);
+  t.deepEqual(json.units.find((u: { unit: string }) => u.unit === "my-app").attempts.map((a: { attempt: number }) => a.attempt), [1, 2]);
+});
+
+test("a re-run whose dependency is pending again waits for it, pushed, and starts when it completes", async (t) => {
+  const agent = await withAgentProcess(t);
+  for (const argv of [["want", "app", "db"], ["start", "db"], ["complete", "db"], ["start", "app"], ["complete", "app"], ["start", "db"]]) {
+    t.is((await agent.run(argv)).code, 0, argv.join(" "));
+  }
+  const rerun = spawnProcess(process.execPath, [BIN, "start", "app"], { UNITSYNC_SOCKET: agent.socketPath });
+  await unitWaiting(agent.client, "app");
+  t.like((await agent.client.getUnit({ unit: "app" })).unit, { status: UnitStatus.PENDING, attempt: 2 });
+  t.is((await agent.run(["complete", "db"])).code, 0);
+  const { code, stdout, stderr } = await rerun.done;
+  t.is(code, 0, stderr);
+  t.is(stdout.split("\n")[0], 'Unit "app" is waiting for dependencies to be satisfied: [db]');
+  t.like((await agent.client.getUnit({ unit: "app" })).unit, { status: UnitStatus.STARTED, attempt: 2 });
+});

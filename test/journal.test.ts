@@ -223,3 +223,23 @@ test("kill -9 of a real agent: a new agent on the same socket serves the same gr
   await none.client.want({ unit: "a", dependsOn: ["b"] });
   t.false(existsSync(`${none.socketPath}.journal`));
 });
+
+test("a declared plan, process reports and a new attempt replay through the same calls", async (t) => {
+  const dir = tempDir(t);
+  const journal = join(dir, "agent.journal");
+  const first = await agentOn(dir, "a", journal);
+  await first.client.declarePlan({ units: [{ name: "db", after: [] }, { name: "app", after: [{ name: "db" }] }] });
+  for await (const _ of first.client.start({ unit: "db" })) void _;
+  await first.client.reportProcess({ unit: "db", process: { phase: 2, pid: 4242, attempt: 1, maxAttempts: 1 } });
+  await first.client.complete({ unit: "db" });
+  for await (const _ of first.client.start({ unit: "db" })) void _; // a second attempt
+  const before = await state(first.client);
+  const beforeUnit = (await first.client.getUnit({ unit: "db" })).unit!;
+  copyFileSync(journal, `${journal}.copy`);
+  await first.stop();
+  const second = await agentOn(dir, "b", `${journal}.copy`);
+  t.teardown(second.stop);
+  t.deepEqual(await state(second.client), before);
+  t.deepEqual((await second.client.getUnit({ unit: "db" })).unit, beforeUnit);
+  t.false(second.logs.some((l) => l.includes("not replayed")), second.logs.join("\n"));
+});

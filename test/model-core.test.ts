@@ -1,6 +1,6 @@
 // Model-based test of the core: random want/start/complete/fail/cancel sequences run against the
 // registry and against a small reference model; both must agree after every step on each result,
-// status, readiness, blocked-by chain, the dependents a fail reports blocked, and on how and
+// status, attempt, readiness, blocked-by chain, the dependents a fail reports blocked, and on how and
 // when every Start wait ended.
 import { isDeepStrictEqual } from "node:util";
 import test from "ava";
@@ -57,10 +57,29 @@ const cancelled: fc.Arbitrary<Command[]> = fc
     { verb: "cancel", back: 0 },
   ]);
 
+/** A re-run: u and d finish, then d starts again and u's new attempt waits for it. */
+const rerun: fc.Arbitrary<Command[]> = fc
+  .record({ unit: fc.constantFrom(...NAMES), dep: fc.constantFrom(...NAMES), outcome: fc.constantFrom("complete", "fail") })
+  .map(({ unit, dep, outcome }) => [
+    { verb: "want", unit, deps: [dep], condition: "completed" },
+    { verb: "start", unit: dep },
+    { verb: "complete", unit: dep },
+    { verb: "start", unit },
+    outcome === "complete" ? { verb: "complete", unit } : { verb: "fail", unit, reason: "boom" },
+    { verb: "start", unit: dep },
+    { verb: "start", unit },
+    { verb: "complete", unit: dep },
+  ]);
+
 /** Single commands, mixed with short scenarios that make waits end in every way. */
 const sequence = fc
   .array(
-    fc.oneof({ weight: 8, arbitrary: command.map((c) => [c]) }, { weight: 1, arbitrary: decided }, { weight: 1, arbitrary: cancelled }),
+    fc.oneof(
+      { weight: 8, arbitrary: command.map((c) => [c]) },
+      { weight: 1, arbitrary: decided },
+      { weight: 1, arbitrary: cancelled },
+      { weight: 1, arbitrary: rerun },
+    ),
     { minLength: 1, maxLength: 30, size: "large" },
   )
   .map((parts) => parts.flat());
@@ -77,6 +96,8 @@ class Model {
   /** Every name the graph knows: registered units and names only used as dependencies. */
   names = new Set<string>();
   status = new Map<string, UnitStatus>();
+  /** unit → its current attempt, 1 for the first. */
+  attempt = new Map<string, number>();
   /** unit → (dependency → condition), in the order first declared. */
   deps = new Map<string, Map<string, Condition>>();
   /** unit → id of its open wait. */
@@ -139,7 +160,10 @@ class Model {
 
   register(unit: string): void {
     this.names.add(unit);
-    if (!this.status.has(unit)) this.status.set(unit, "pending");
+    if (!this.status.has(unit)) {
+      this.status.set(unit, "pending");
+      this.attempt.set(unit, 1);
+    }
   }
 
   /** Ends the unit's own wait: a unit marked completed or failed while waiting can no longer start. */
@@ -175,10 +199,7 @@ class Model {
     if (!this.valid(unit) || deps.length === 0 || !deps.every((d) => this.valid(d))) return "invalid-argument";
     const unique = [...new Set(deps)];
     const fresh = unique.filter((d) => !this.depsOf(unit).has(d));
-    // Once a unit has left pending, its dependencies are fixed: no new edge, no changed condition.
-    const changed = unique.some((d) => this.depsOf(unit).has(d) && this.depsOf(unit).get(d) !== condition);
-    const status = this.status.get(unit);
-    if (status !== undefined && status !== "pending" && (fresh.length > 0 || changed)) return "illegal-transition";
+    // Whatever the unit's status: a new edge applies from its next attempt.
     if (this.depsOf(unit).size + fresh.length > LIMITS.dependenciesPerUnit) return "limit";
     const newNames = new Set([unit, ...fresh].filter((n) => !this.names.has(n)));
     if (this.names.size + newNames.size > LIMITS.units) return "limit";
@@ -196,11 +217,16 @@ class Model {
     if (!this.valid(unit)) return "invalid-argument";
     if (!this.names.has(unit) && this.names.size + 1 > LIMITS.units) return "limit";
     this.register(unit);
-    if (this.statusOf(unit) !== "pending" || this.waiting.has(unit)) return "illegal-transition";
+    if (this.statusOf(unit) === "started" || this.waiting.has(unit)) return "illegal-transition";
     const chain = this.blocked(unit);
     if (chain) {
       this.chains.set(id, chain);
       return "dependency-failed";
+    }
+    // A completed or failed unit begins a new attempt: pending again, waiting as usual.
+    if (this.statusOf(unit) !== "pending") {
+      this.status.set(unit, "pending");
+      this.attempt.set(unit, this.attempt.get(unit)! + 1);
     }
     this.waiting.set(unit, id);
     this.settle(step);
@@ -333,8 +359,9 @@ async function check(commands: Command[], tally: Tally): Promise<void> {
         ready: model.ready(unit),
         blocked: model.statusOf(unit) === "pending" ? model.blocked(unit) : undefined,
         waiting: model.waiting.has(unit),
+        attempt: model.attempt.get(unit) ?? 0,
       };
-      const got = { status: view.status, ready: view.ready, blocked: view.blocked?.chain, waiting: view.waiting };
+      const got = { status: view.status, ready: view.ready, blocked: view.blocked?.chain, waiting: view.waiting, attempt: view.attempt };
       if (!isDeepStrictEqual(got, want)) fail(`unit ${unit}`, got, want);
       if (view.blocked && view.blocked.failedUnit !== view.blocked.chain.at(-1)) fail(`blocked root of ${unit}`, view.blocked, want.blocked);
     }
@@ -344,6 +371,7 @@ async function check(commands: Command[], tally: Tally): Promise<void> {
     const edges = graph.edges.map((e) => `${e.unit}>${e.dependsOn}:${e.required}`).sort();
     const modelEdges = [...model.deps].flatMap(([u, d]) => [...d].map(([dep, cond]) => `${u}>${dep}:${cond}`)).sort();
     if (!isDeepStrictEqual(edges, modelEdges)) fail("edges", edges, modelEdges);
+    if ([...model.attempt.values()].some((n) => n > 1)) tally.outcomes.set("attempt:again", (tally.outcomes.get("attempt:again") ?? 0) + 1);
     if (registry.counts().waiters !== model.waiting.size) fail("waiter count", registry.counts().waiters, model.waiting.size);
   }
   // Every event has the next sequence number: none lost, none repeated.
@@ -368,7 +396,7 @@ test("the registry agrees with a reference model on every result, status, blocke
   });
   // The sequences reach every interesting outcome, not only refusals.
   const outcomes = ["want:ok", "want:cycle", "want:limit", "start:ok", "start:dependency-failed", "complete:ok", "fail:ok"];
-  for (const outcome of [...outcomes, "wait:started", "wait:dependency-failed", "wait:illegal-transition", "wait:cancelled"]) {
+  for (const outcome of [...outcomes, "attempt:again", "wait:started", "wait:dependency-failed", "wait:illegal-transition", "wait:cancelled"]) {
     t.true((tally.outcomes.get(outcome) ?? 0) > 0, `no sequence produced ${outcome}`);
   }
 });

@@ -2,11 +2,13 @@
 // record (its kind, the request's fields, the owner, the time), and each record kind replays
 // through the same core call. A new operation is one entry in RECORDERS and one in REPLAYERS.
 import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
-import type * as grpc from "@grpc/grpc-js";
+import { fromJson, toJson } from "@bufbuild/protobuf";
+import { Metadata, type Metadata as GrpcMetadata } from "@grpc/grpc-js";
 import type { Registry } from "../core/registry.js";
 import type { Condition } from "../core/status.js";
 import { conditionName } from "../rpc/enums.js";
 import { OWNER_KEY } from "../rpc/status.js";
+import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
 
 /** One journal record: `k` its kind, `t` when it happened (ms), the rest its fields. */
 export type JournalRecord = { k: string; t?: number } & Record<string, unknown>;
@@ -14,6 +16,8 @@ export type JournalRecord = { k: string; t?: number } & Record<string, unknown>;
 /** Where replay applies records: the core state of the agent. */
 export interface ReplayTarget {
   registry: Registry;
+  /** The agent's own handlers, for records that replay a whole call (kind "rpc"). */
+  handlers?: Record<string, unknown>;
   /** The start_id of the call that started each unit (start-resume.ts). */
   startedBy: Map<string, string>;
 }
@@ -21,8 +25,19 @@ export interface ReplayTarget {
 type Request = Record<string, unknown>;
 type Response = Record<string, unknown> | undefined;
 
+/**
+ * A whole unary call, replayed through the agent's own handler: for calls whose effect spans
+ * several core modules (a plan, a process report). The request is kept as protobuf JSON.
+ */
+const wholeCall = (method: string) => (q: Request, _r: Response, owner: string): JournalRecord => {
+  const schema = UnitSyncService.method[method as keyof typeof UnitSyncService.method].input;
+  return { k: "rpc", m: method, q: toJson(schema, q as never) as Record<string, unknown>, o: owner };
+};
+
 /** Unary RPCs: the record a successful call leaves, or undefined when it changed nothing. */
 export const UNARY_RECORDERS: Record<string, (request: Request, response: Response, owner: string) => JournalRecord | undefined> = {
+  declarePlan: wholeCall("declarePlan"),
+  reportProcess: wholeCall("reportProcess"),
   want: (q, _r, owner) => ({ k: "want", u: q.unit, d: q.dependsOn, c: conditionName(q.condition as never), o: owner }),
   complete: (q, r) => (r?.changed ? { k: "complete", u: q.unit } : undefined),
   fail: (q, r) => (r?.changed ? { k: "fail", u: q.unit, r: q.reason } : undefined),
@@ -59,8 +74,21 @@ export const STREAM_RECORDERS: Record<
 
 const str = (value: unknown) => String(value ?? "");
 
+/** Calls the agent's unary handler `method` with `request` as `owner`; throws what it answers with. */
+function replayCall({ handlers }: ReplayTarget, method: string, json: unknown, owner: string): void {
+  const handler = handlers?.[method] as ((call: unknown, callback: (error: unknown) => void) => void) | undefined;
+  if (!handler) throw new Error(`no handler for ${method}`);
+  const schema = UnitSyncService.method[method as keyof typeof UnitSyncService.method].input;
+  const metadata = new Metadata();
+  if (owner) metadata.set(OWNER_KEY, owner);
+  let failure: unknown;
+  handler({ request: fromJson(schema, json as never), metadata }, (error) => (failure = error));
+  if (failure) throw new Error((failure as { details?: string }).details ?? String(failure));
+}
+
 /** Replays one record through the core; throws when the core refuses it. */
 export const REPLAYERS: Record<string, (record: JournalRecord, target: ReplayTarget) => void> = {
+  rpc: (r, target) => replayCall(target, str(r.m), r.q, str(r.o)),
   want: (r, { registry }) => void registry.want(str(r.u), (r.d as string[]) ?? [], (r.c as Condition) ?? "completed", str(r.o)),
   complete: (r, { registry }) => void registry.complete(str(r.u)),
   fail: (r, { registry }) => void registry.fail(str(r.u), str(r.r)),
@@ -88,7 +116,7 @@ export const REPLAYERS: Record<string, (record: JournalRecord, target: ReplayTar
   },
 };
 
-export function ownerOf(call: { metadata: grpc.Metadata }): string {
+export function ownerOf(call: { metadata: GrpcMetadata }): string {
   const value = call.metadata.get(OWNER_KEY)[0];
   return typeof value === "string" ? value.slice(0, 256) : "";
 }

@@ -3,6 +3,7 @@
 import { createServer, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { ShuttingDown } from "../core/errors.js";
+import { Processes } from "../core/processes.js";
 import { type Limits, Registry } from "../core/registry.js";
 import { serviceDefinition } from "../rpc/service.js";
 import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
@@ -79,6 +80,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const sockets = new Set<Socket>();
   const context: AgentContext = {
     registry,
+    processes: new Processes({ textLength: registry.limits.reasonLength }),
     version: options.version,
     startedAt: Date.now(),
     shutdown: shutdown.signal,
@@ -89,7 +91,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   };
 
   // Replayed before the socket exists, so the first call already sees the replayed graph.
-  const target = { registry, startedBy: new Map<string, string>() };
+  const created = createHandlers(context);
+  const target = { registry, startedBy: new Map<string, string>(), handlers: created as unknown as Record<string, unknown> };
   let journal: Journal | undefined;
   if (options.journal !== undefined) {
     try {
@@ -115,7 +118,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     "grpc.keepalive_time_ms": options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
     "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
   });
-  const plain = withStartResume(createHandlers(context), registry, target.startedBy);
+  const plain = withStartResume(created, registry, target.startedBy);
   const handlers = journal ? withJournal(plain, journal, target, clock, context.logError) : plain;
   const budgeted = withStreamBudget(UnitSyncService, handlers, options.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES, context.logError, log);
   server.addService(serviceDefinition(UnitSyncService), budgeted);

@@ -22,10 +22,4 @@ export function parseDuration(text: string | number, flag: string): number {
   return Math.round(total);
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1_000) return `${Math.round(ms)}ms`;
-  if (ms < 10_000) return `${(ms / 1_000).toFixed(2)}s`;
-  if (ms < 59_950) return `${(ms / 1_000).toFixed(1)}s`;
-  const seconds = Math.round(ms / 1_000); // round once, then split: never "1m60s"
-  return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
-}
+export { formatDuration, formatLimit } from "../runner/duration.js";

@@ -1,20 +1,18 @@
 // `timeline`: per unit when it registered, how long it waited and ran, its outcome; then the
 // critical chain that decided when start-up finished, as systemd-analyze critical-chain shows it.
+// A unit that ran more than once has one row per attempt; the chain reads each unit's last.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { SHORT_DEADLINE_MS, deadlineIn } from "../client/client.js";
 import { statusName } from "../rpc/enums.js";
-import type { GetTimelineResponse, TimelineEntry } from "../../gen/unitsync/v1/unitsync_pb.js";
+import { type GetTimelineResponse, type ProcessState, ProcessState_Phase, type TimelineEntry } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { formatDuration } from "./duration.js";
 import { json, outputFormat, table } from "./format.js";
 import type { Io } from "./io.js";
 import { type GlobalOptions, withClient } from "./session.js";
 
-interface Row {
-  unit: string;
+interface AttemptTimes {
   status: string;
   reason: string;
-  /** Milliseconds since the first unit registered. */
-  registered_ms: number;
   start_requested_ms: number | null;
   started_ms: number | null;
   finished_ms: number | null;
@@ -24,23 +22,76 @@ interface Row {
   ran_ms: number | null;
 }
 
+interface AttemptRow extends AttemptTimes {
+  attempt: number;
+  /** Registration for the first attempt, the start call for later ones. */
+  began_ms: number | null;
+}
+
+interface Row {
+  unit: string;
+  status: string;
+  reason: string;
+  /** The last attempt's number; the other fields are that attempt's. */
+  attempt: number;
+  /** Every kept attempt, oldest first. */
+  attempts: AttemptRow[];
+  /** Milliseconds since the first unit registered. */
+  registered_ms: number;
+  start_requested_ms: number | null;
+  started_ms: number | null;
+  finished_ms: number | null;
+  /** Start requested → started (or → now/finish while still waiting). */
+  waited_ms: number | null;
+  /** Started → completed or failed. */
+  ran_ms: number | null;
+  /** For a unit run by `run`/`up`: when its process became ready, and how long the process lived (spawn → exit, or → now). */
+  ready_ms?: number | null;
+  lifetime_ms?: number | null;
+  /** How the process ended ("" for exit 0; null while it runs). */
+  exit_reason?: string | null;
+}
+
 const ms = (t: TimelineEntry["registeredAt"]) => (t ? timestampMs(t) : undefined);
+
+/** Ready time and lifetime of a unit's process (its last attempt); nothing for a unit nobody ran with `run` or `up`. */
+function processTimes(p: ProcessState | undefined, rel: (t: number | undefined) => number | null) {
+  if (!p) return {};
+  const [spawned, exited] = [ms(p.startedAt), ms(p.exitedAt)];
+  const ended = p.phase === ProcessState_Phase.EXITED || p.phase === ProcessState_Phase.RETRY_WAIT;
+  return {
+    ready_ms: rel(ms(p.readyAt)),
+    lifetime_ms: spawned === undefined ? null : (exited ?? Date.now()) - spawned,
+    exit_reason: ended ? p.exitReason : null,
+  };
+}
 
 export function timelineRows(response: GetTimelineResponse): { origin: number; rows: Row[] } {
   const origin = Math.min(...response.entries.map((e) => ms(e.registeredAt) ?? Infinity));
   const rel = (t: number | undefined) => (t === undefined ? null : t - origin);
-  const rows = response.entries.map((e) => {
+  const times = (e: Pick<TimelineEntry, "status" | "reason" | "startRequestedAt" | "startedAt" | "finishedAt">): AttemptTimes => {
     const [requested, started, finished] = [ms(e.startRequestedAt), ms(e.startedAt), ms(e.finishedAt)];
     return {
-      unit: e.unit,
       status: statusName(e.status),
       reason: e.reason,
-      registered_ms: rel(ms(e.registeredAt)) ?? 0,
       start_requested_ms: rel(requested),
       started_ms: rel(started),
       finished_ms: rel(finished),
       waited_ms: requested !== undefined && started !== undefined ? started - requested : null,
       ran_ms: started !== undefined && finished !== undefined ? finished - started : null,
+    };
+  };
+  const rows = response.entries.map((e) => {
+    const { status, reason, ...last } = times(e);
+    return {
+      unit: e.unit,
+      status,
+      reason,
+      attempt: e.attempt,
+      attempts: e.attempts.map((a) => ({ attempt: a.number, began_ms: rel(ms(a.beganAt)), ...times(a) })),
+      registered_ms: rel(ms(e.registeredAt)) ?? 0,
+      ...last,
+      ...processTimes(e.process, rel),
     };
   });
   return { origin, rows };
@@ -53,18 +104,35 @@ const span = (value: number | null) => (value === null ? "-" : formatDuration(va
 export function renderTimeline(response: GetTimelineResponse): string {
   const { rows } = timelineRows(response);
   if (rows.length === 0) return "No units registered\n";
-  let text = table(
-    ["UNIT", "STATUS", "REGISTERED", "STARTED", "WAITED", "RAN", "OUTCOME"],
-    rows.map((r) => [
-      r.unit,
-      r.status,
-      at(r.registered_ms),
-      at(r.started_ms),
-      span(r.waited_ms),
-      span(r.ran_ms),
-      r.reason || (r.status === "completed" ? "ok" : ""),
-    ]),
-  );
+  const outcome = (r: AttemptTimes) => r.reason || (r.status === "completed" ? "ok" : "");
+  const rerun = rows.some((r) => r.attempts.length > 1 || r.attempt > 1);
+  // With services (units run with readiness checks): when each became ready and how long its
+  // process lived, on the row of its last attempt.
+  const services = response.entries.some((e) => (e.process?.checks.length ?? 0) > 0);
+  const processHeader = services ? ["READY", "LIFETIME"] : [];
+  const lived = (r: Row) => (r.lifetime_ms == null ? "-" : `${formatDuration(r.lifetime_ms)}${r.exit_reason === null ? " (running)" : ""}`);
+  const processCells = (r: Row, last = true) => (!services ? [] : last ? [at(r.ready_ms ?? null), lived(r)] : ["-", "-"]);
+  let text = rerun
+    ? table(
+        ["UNIT", "ATTEMPT", "STATUS", "BEGAN", "STARTED", "WAITED", "RAN", ...processHeader, "OUTCOME"],
+        rows.flatMap((r) =>
+          r.attempts.map((a, i) => [
+            r.unit,
+            String(a.attempt),
+            a.status,
+            at(a.began_ms),
+            at(a.started_ms),
+            span(a.waited_ms),
+            span(a.ran_ms),
+            ...processCells(r, i === r.attempts.length - 1),
+            outcome(a),
+          ]),
+        ),
+      )
+    : table(
+        ["UNIT", "STATUS", "REGISTERED", "STARTED", "WAITED", "RAN", ...processHeader, "OUTCOME"],
+        rows.map((r) => [r.unit, r.status, at(r.registered_ms), at(r.started_ms), span(r.waited_ms), span(r.ran_ms), ...processCells(r), outcome(r)]),
+      );
   const byName = new Map(rows.map((r) => [r.unit, r]));
   if (response.criticalChain.length > 0) {
     text += "\nCritical chain (started @ time since first registration, +time it ran):\n";

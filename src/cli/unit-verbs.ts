@@ -8,6 +8,7 @@ import { formatDuration } from "./duration.js";
 import { bracketList, json, outputFormat, table } from "./format.js";
 import { CommandError, type Io } from "./io.js";
 import { type GlobalOptions, withClient } from "./session.js";
+import { processField, processLine } from "./process-text.js";
 
 const short = () => ({ deadline: deadlineIn(SHORT_DEADLINE_MS) });
 
@@ -87,7 +88,7 @@ export function fail(io: Io, unit: string, options: GlobalOptions & { reason?: s
 const statusOf = (unit: Unit) => statusName(unit.status);
 
 /** A unit as `list -o json` and `watch -o json` show it, with coder exp sync's field names. */
-export const unitJson = (u: Unit) => ({ unit_name: u.name, status: statusOf(u), is_ready: u.ready });
+export const unitJson = (u: Unit) => ({ unit_name: u.name, status: statusOf(u), is_ready: u.ready, ...processField(u) });
 
 export function list(io: Io, options: GlobalOptions & { output?: string }): Promise<number> {
   const format = outputFormat(options.output);
@@ -127,10 +128,12 @@ export function status(io: Io, name: string, options: GlobalOptions & { output?:
           status: statusOf(unit),
           is_ready: unit.ready,
           dependencies,
+          attempt: unit.attempt,
           ...(unit.reason ? { reason: unit.reason } : {}),
           ...(unit.blocked
             ? { blocked_by: { unit: unit.blocked.failedUnit, reason: unit.blocked.reason, chain: unit.blocked.chain } }
             : {}),
+          ...processField(unit),
         }),
       );
       return;
@@ -149,6 +152,8 @@ export function status(io: Io, name: string, options: GlobalOptions & { output?:
             ["DEPENDS ON", "REQUIRED STATUS", "CURRENT STATUS", "SATISFIED"],
             dependencies.map((d) => [d.depends_on, d.required_status, d.current_status, String(d.is_satisfied)]),
           );
+    // A unit run by `run` or `up`: its process after the dependency table, which stays as coder's.
+    if (unit.process) text += `\nProcess: ${processLine(unit.process)}\n`;
     io.stdout.write(text);
   });
 }

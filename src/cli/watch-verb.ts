@@ -10,6 +10,7 @@ import { outputFormat } from "./format.js";
 import { CommandError, type Io } from "./io.js";
 import { type GlobalOptions, withClient } from "./session.js";
 import { unitJson } from "./unit-verbs.js";
+import { processJson } from "./process-text.js";
 import { CLEAR_SCREEN, useColor } from "./style.js";
 import { unitTable } from "./unit-table.js";
 
@@ -24,6 +25,8 @@ export function eventJson(event: Event) {
     to: statusName(event.to),
     reason: event.reason,
     depends_on: event.dependsOn,
+    attempt: event.attempt,
+    ...(event.process ? { process: processJson(event.process) } : {}),
   };
 }
 
@@ -67,7 +70,7 @@ export function watch(io: Io, units: string[], options: GlobalOptions & { output
             if (format === "json") {
               const line =
                 message.case === "snapshot"
-                  ? { type: "snapshot", last_seq: Number(message.value.lastSeq), units: message.value.units.map(unitJson) }
+                  ? { type: "snapshot", last_seq: Number(message.value.lastSeq), units: message.value.units.map((u) => ({ ...unitJson(u), attempt: u.attempt })) }
                   : message.case === "event"
                     ? eventJson(message.value)
                     : undefined;

@@ -2,7 +2,22 @@
 // when the log holds more events than its count or more bytes than its byte bound.
 import type { UnitStatus } from "./status.js";
 
-export type EventKind = "status-changed" | "dependencies-declared" | "wait-began" | "wait-ended";
+/**
+ * What an event records. The registry records the first four; other core modules composed at the
+ * agent level (locks, services) add their kinds here, one per line, and record them through
+ * `Registry.record` so that every event shares one seq-numbered log.
+ */
+export type EventKind =
+  | "status-changed"
+  | "dependencies-declared"
+  | "wait-began"
+  | "wait-ended"
+  // src/core/processes.ts: the process behind a unit (spawned, a check's progress, ready, exited, retrying)
+  | "process-started"
+  | "process-checked"
+  | "process-ready"
+  | "process-exited"
+  | "process-retrying";
 
 export interface UnitEvent {
   readonly seq: number;
@@ -13,6 +28,10 @@ export interface UnitEvent {
   readonly to: UnitStatus;
   readonly reason: string;
   readonly dependsOn: readonly string[];
+  /** The unit's attempt when the event happened (1 for the first); 0 or absent for a name nobody registered. */
+  readonly attempt?: number;
+  /** Extra fields of a kind recorded by another core module (a lock name, a pid, an exit status). */
+  readonly detail?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** Default byte bound of the log: 64 MiB of event text and overhead. */
@@ -25,6 +44,7 @@ const EVENT_OVERHEAD = 160;
 export function eventBytes(event: Omit<UnitEvent, "seq">): number {
   let chars = event.unit.length + event.reason.length;
   for (const name of event.dependsOn) chars += name.length + 8;
+  if (event.detail) for (const [key, value] of Object.entries(event.detail)) chars += key.length + String(value).length + 8;
   return EVENT_OVERHEAD + 2 * chars;
 }
 

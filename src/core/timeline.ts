@@ -1,7 +1,10 @@
 // The start-up timeline: per-unit waits and runs, and the critical chain that decided when the
 // last unit finished (each link is the dependency whose satisfaction released the next unit).
+// The chain reads each unit's last attempt.
 import type { Condition, UnitStatus } from "./status.js";
+import type { AttemptRecord } from "./unit-store.js";
 
+/** One unit: the status and times of its last attempt, and every kept attempt. */
 export interface TimelineRecord {
   readonly name: string;
   readonly status: UnitStatus;
@@ -10,6 +13,10 @@ export interface TimelineRecord {
   readonly startRequestedAt?: number;
   readonly startedAt?: number;
   readonly finishedAt?: number;
+  /** The last attempt's number, 1 for the first. */
+  readonly attempt: number;
+  /** Every kept attempt, oldest first; the last is the current one. */
+  readonly attempts: readonly AttemptRecord[];
 }
 
 export interface Timeline {
