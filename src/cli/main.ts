@@ -3,7 +3,7 @@ import { cac } from "cac";
 import { ExitCode } from "../client/exit-codes.js";
 import { VERSION } from "../version.js";
 import { CommandError, type Io, printError } from "./io.js";
-import { DEFAULT_TIMEOUT } from "./defaults.js";
+import { DEFAULT_RECONNECT, DEFAULT_TIMEOUT } from "./defaults.js";
 import { keepText } from "./text-options.js";
 
 /** Options that accumulate when repeated; every other repeated flag takes its last value. */
@@ -15,6 +15,7 @@ function build(io: Io) {
   const cli = cac("unitsync");
   cli.option("--socket <path>", "Agent socket (default: $UNITSYNC_SOCKET, $XDG_RUNTIME_DIR/unitsync.sock, /tmp/unitsync-<uid>.sock)");
   cli.option("--socket-path <path>", "Alias of --socket, as coder exp sync spells it");
+  cli.option("--reconnect <duration>", `How long to keep trying when the agent goes away without shutting down (0: fail at once; default ${DEFAULT_RECONNECT})`);
 
   const verb = (name: string, description: string, action: Action) => cli.command(name, description).action(action);
 
