@@ -7,7 +7,7 @@ export NODE_EXTRA_CA_CERTS :=
 # System packages the tests use: Graphviz (graph -o dot is checked by dot), Python's gRPC (the
 # Python client example) and zsh (its completion script). Debian package names; installed only
 # when missing.
-APT_PACKAGES := graphviz python3-grpcio python3-grpc-tools zsh
+APT_PACKAGES := graphviz python3-grpcio python3-grpc-tools zsh systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build

@@ -10,6 +10,7 @@ import { type UnitSyncClient, connect } from "../src/client/client.js";
 import { startAgent } from "../src/agent/server.js";
 import { Registry } from "../src/core/registry.js";
 import { cliVsFloor } from "./floor.js";
+import { planBench } from "./plan.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin/unitsync.cjs");
@@ -301,6 +302,7 @@ async function main(): Promise<void> {
       // The scripts use coder's verbs (want, start, complete); run_chain10_s uses one `run` each.
       record("chain10_s", await chain(10, "coder"), 3);
       record("chain50_s", await chain(50, "coder"), 3);
+      for (const [key, value] of Object.entries(await planBench(work))) record(key, value, 3);
       record("poll_chain10_s", await chain(10, "poll"), 3);
       record("run_chain10_s", await chain(10, "run"), 3);
       record("chain_vs_poll", (results.chain10_s as number) / (results.poll_chain10_s as number), 3);

@@ -68,7 +68,8 @@ const AGENT_FILE = "unitsync-agent.cjs";
 const ROOT = process.cwd();
 const keyOf = (path) => relative(ROOT, path);
 
-const common = { bundle: true, platform: "node", format: "cjs", target: "node20", logLevel: "warning" };
+// unix-dgram (the notify check's socket) is a native addon: loaded from node_modules at run time, never bundled.
+const common = { bundle: true, platform: "node", format: "cjs", target: "node20", logLevel: "warning", external: ["unix-dgram"] };
 
 /**
  * grpc-js requires @grpc/proto-loader (and with it protobufjs) only inside the functions that

@@ -70,7 +70,7 @@ test("check --dir: script headers are checked, scripts without one are left alon
   script("40-bad.sh", "#!/bin/sh\n# unitsync: ready=tcp: after=10-clone\n");
   const bad = await cli(["check", "--dir", folder]);
   t.is(bad.code, 1);
-  t.regex(bad.stderr, /40-bad\.sh:2:19: readiness check "tcp:" is not tcp:PORT/);
+  t.regex(bad.stderr, /40-bad\.sh:2:19: readiness check tcp:: nothing after "tcp:"; write tcp:PORT/);
 });
 
 test("graph -f draws a plan without an agent, in each format", async (t) => {

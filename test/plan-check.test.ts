@@ -41,13 +41,13 @@ test("readiness checks: each kind's syntax is checked, a log pattern must compil
     'units:\n  a:\n    run: "true"\n    ready:\n      - "tcp:8080"\n      - "tcp:127.0.0.1:5432"\n      - "tcp:99999"\n      - "tcp:host"\n      - "http://127.0.0.1:8080/"\n      - "https://"\n      - "file:"\n      - "log:("\n      - "log:listening on \\\\d+"\n      - "exec:"\n      - notify\n      - "htp://x"\n',
   );
   t.deepEqual(out, [
-    'p.yaml:7:9: readiness check "tcp:99999": port 99999 is outside 1-65535; give a real port',
-    'p.yaml:8:9: readiness check "tcp:host" is not tcp:PORT or tcp:HOST:PORT; write e.g. tcp:8080 or tcp:127.0.0.1:5432',
-    'p.yaml:10:9: readiness check "https://" is not a valid URL; write e.g. https://127.0.0.1:8080/healthz',
-    'p.yaml:11:9: readiness check "file:" names no file; write file:PATH',
-    'p.yaml:12:9: readiness check "log:(": the pattern does not compile (/(/: Unterminated group); fix the regular expression',
-    'p.yaml:14:9: readiness check "exec:" names no command; write exec:COMMAND',
-    'p.yaml:16:9: unknown readiness check "htp://x"; use tcp:PORT, tcp:HOST:PORT, http://…, https://…, file:PATH, log:REGEX, exec:COMMAND or notify',
+    'p.yaml:7:9: readiness check tcp:99999: "99999" is not a port; use 1-65535',
+    'p.yaml:8:9: readiness check tcp:host: "host" is not a port; use 1-65535',
+    'p.yaml:10:9: readiness check https://: not a URL; write https://HOST:PORT/PATH',
+    'p.yaml:11:9: readiness check file:: nothing after "file:"; write file:PATH',
+    'p.yaml:12:9: readiness check log:(: not a regular expression: Invalid regular expression: /(/: Unterminated group',
+    'p.yaml:14:9: readiness check exec:: nothing after "exec:"; write exec:COMMAND',
+    'p.yaml:16:9: readiness check htp://x: unknown check; use tcp:PORT, tcp:HOST:PORT, http://URL, https://URL, file:PATH, log:REGEX, exec:COMMAND or notify',
   ]);
 });
 
@@ -137,7 +137,7 @@ test("script headers are parsed and checked like plan entries, at their line and
   const { problems } = checkScripts([clone, ide, plain]);
   t.deepEqual(problems.map(formatProblem), [
     `${ide}:2:29: warning: unit "ide" depends on "dotfile", which no unit provides; add a unit "dotfile", or declare it with external: true if a script registers it`,
-    `${ide}:3:19: readiness check "tcp:99999": port 99999 is outside 1-65535; give a real port`,
+    `${ide}:3:19: readiness check tcp:99999: "99999" is not a port; use 1-65535`,
     `${ide}:3:29: unknown key "retires" in unit "ide"; did you mean "retries"?`,
   ]);
   const ok = checkScripts([clone, plain]);

@@ -1,7 +1,7 @@
 // `run --ready` over real processes and ports: a service completes its unit when its checks pass
 // while it keeps running, releases its dependents then (ordering from the agent's timeline), and
 // fails — stopping its process group — when it exits or is not ready in time.
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import test, { type ExecutionContext } from "ava";
@@ -192,4 +192,28 @@ test("a bad --ready is a usage error that declares nothing", async (t) => {
     t.is(result.stderr.split("\n").filter(Boolean).length, 1, result.stderr);
   }
   t.is((await a.client.listUnits({})).units.length, 0);
+});
+
+test("--ready notify is met by systemd-notify --ready from the command; STATUS= shows as the check's last error", async (t) => {
+  const a = await withAgent(t);
+  const dir = tempDir(t);
+  const app = await dependent(t, a);
+  const script = `echo $$ > ${dir}/pid; echo "$NOTIFY_SOCKET" > ${dir}/socket; systemd-notify --status=loading; while [ ! -e ${dir}/go ]; do sleep 0.02; done; date +%s%3N > ${dir}/at; systemd-notify --ready; exec sleep 30`;
+  const web = spawnCli(["run", "web", "--ready", "notify", "--", "sh", "-c", script], { UNITSYNC_SOCKET: a.socketPath });
+  t.teardown(() => web.child.kill("SIGKILL"));
+  const pid = await numberIn(join(dir, "pid"));
+  const socket = readFileSync(join(dir, "socket"), "utf8").trim();
+  t.regex(socket, /notify\.sock$/);
+  await eventually(() => a.agent.context.processes.get("web")?.checks[0]?.lastError === "no READY=1 yet (STATUS=loading)", "the STATUS to show", 20_000);
+  writeFileSync(join(dir, "go"), "");
+  const appResult = await app.done;
+  t.is(appResult.code, 0, appResult.stderr);
+  const at = await numberIn(join(dir, "at"));
+  t.true((await times(a.client, "web")).finished! >= at);
+  t.true((await times(a.client, "app")).started! >= (await times(a.client, "web")).finished!);
+  t.false(groupGone(pid));
+  web.child.kill("SIGTERM");
+  await web.done;
+  t.true(groupGone(pid));
+  t.false(existsSync(socket), "the socket and its directory are removed");
 });

@@ -4,6 +4,7 @@ import { statusName } from "../rpc/enums.js";
 import type { Plan } from "../plan/model.js";
 import type { Unit } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { formatDuration } from "./duration.js";
+export { formatLimit } from "./duration.js";
 import { table } from "./format.js";
 import { outcome } from "./up-scripts.js";
 
@@ -64,17 +65,4 @@ export function holdingChain(plan: Plan, units: readonly Unit[]): string[] {
     if (chain.length > best.length) best = chain;
   }
   return best;
-}
-
-/** A limit as people write it: "2s", "5m", "1m30s", "250ms". */
-export function formatLimit(ms: number): string {
-  if (ms > 0 && ms < 1_000) return `${ms}ms`;
-  let rest = Math.round(ms);
-  let text = "";
-  for (const [unit, size] of [["h", 3_600_000], ["m", 60_000], ["s", 1_000], ["ms", 1]] as const) {
-    const count = Math.floor(rest / size);
-    if (count > 0) text += `${count}${unit}`;
-    rest -= count * size;
-  }
-  return text || "0s";
 }

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { findCycles } from "../core/cycles.js";
 import { validateUnitName } from "../core/names.js";
-import { closest } from "../core/suggest.js";
+import { closest } from "../runner/suggest.js";
 import { lockProblem, readyProblem } from "./check-syntax.js";
 import { type Plan, type RawUnit, asList, dependenciesOf, planOf } from "./model.js";
 import { parseYaml } from "./parse-yaml.js";

@@ -1,7 +1,7 @@
 // Checks plan data against the JSON Schema (schema/unitsync.schema.json, the one definition of
 // the file) with ajv, and words each violation as `what is wrong; what to do` at its place.
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { closest } from "../core/suggest.js";
+import { closest } from "../runner/suggest.js";
 import { DURATION_FORMS } from "../core/duration.js";
 import schema from "../../schema/unitsync.schema.json" with { type: "json" };
 import type { Locate, Path, Problem } from "./problems.js";

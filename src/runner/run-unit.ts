@@ -11,6 +11,7 @@ import { type Attempt, type AttemptResult, startAttempt } from "./attempt.js";
 import { formatDuration } from "./duration.js";
 import type { OutputDestination } from "./output-tap.js";
 import { ProcessReporter } from "./process-report.js";
+import { type NotifyCheck, openNotifyCheck } from "./readiness/notify-check.js";
 import { type CheckDefinition, parseCheck } from "./readiness/parse-check.js";
 import { retryDelay } from "./retry-delay.js";
 import { RunnerError, waitToStart } from "./wait-to-start.js";
@@ -222,12 +223,20 @@ class UnitRun {
     for (let n = 1; n <= attempts; n++) {
       this.phase = "running";
       this.attemptsMade = n;
+      const notify = await this.openNotify();
+      if (notify instanceof Error) {
+        await this.record(false, notify.message);
+        this.warn(notify.message);
+        this.finish({ ok: false, reason: notify.message, exitCode: ExitCode.failed });
+        return;
+      }
       const attempt = (this.attempt = startAttempt({
         command: this.spec.command,
-        env: this.spec.env,
+        env: notify ? { ...this.spec.env, NOTIFY_SOCKET: notify.socketPath } : this.spec.env,
         ...(this.spec.cwd ? { cwd: this.spec.cwd } : {}),
         stdio: this.spec.stdio,
-        checks: this.checks,
+        checks: this.checks.filter((c) => c.kind !== "notify"),
+        extraChecks: notify ? [notify.check] : [],
         readyTimeoutMs: this.spec.readyTimeoutMs,
         runTimeoutMs: this.spec.runTimeoutMs,
         graceMs: this.spec.graceMs ?? DEFAULT_GRACE_MS,
@@ -266,6 +275,17 @@ class UnitRun {
     report.exited(last!.end.at, last!.exitCode, last!.reason);
     await report.flush();
     this.finish({ ok: false, reason, exitCode: last!.exitCode });
+  }
+
+  /** A notify check's socket for the next attempt (bound before the command starts), if it has one. */
+  private async openNotify(): Promise<NotifyCheck | Error | undefined> {
+    const spec = this.checks.find((c) => c.kind === "notify");
+    if (!spec) return undefined;
+    try {
+      return await openNotifyCheck(spec.spec);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
   }
 
   /** The attempt did its start-up work: complete the unit and release its dependents (once). */
