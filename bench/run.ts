@@ -11,6 +11,7 @@ import { startAgent } from "../src/agent/server.js";
 import { Registry } from "../src/core/registry.js";
 import { cliVsFloor } from "./floor.js";
 import { planBench } from "./plan.js";
+import { resilienceBench } from "./resilience.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin/unitsync.cjs");
@@ -308,6 +309,9 @@ async function main(): Promise<void> {
       record("chain_vs_poll", (results.chain10_s as number) / (results.poll_chain10_s as number), 3);
     }],
     ["declare", declare],
+    ["resilience", async () => {
+      for (const [key, value] of Object.entries(await resilienceBench(QUICK))) record(key, value, 3);
+    }],
     ["edges", () => {
       edgeCost();
       topDownChain();

@@ -91,9 +91,12 @@ test.serial("crash drill: kill -9 of the agent during the start-up of 20 scripts
     restartMs.push(Date.now() - killedAt);
     t.teardown(() => scripts.forEach((s) => s.child.exitCode === null && s.child.kill("SIGKILL")));
     const hung = setTimeout(() => {
-      for (const [i, s] of scripts.entries()) if (s.child.exitCode === null) t.log(`round ${round}: script ${i} still running: ${s.stderr()} ${s.stdout()}`);
+      for (const [i, s] of scripts.entries()) {
+        t.log(`round ${round}: script ${i} ${s.child.exitCode === null ? "still running" : `exited ${s.child.exitCode}`}: ${s.stderr()} ${s.stdout()}`);
+      }
+      t.log(`round ${round}: agent: ${agent.stderr()}`);
       for (const s of scripts) s.child.kill("SIGKILL");
-    }, 90_000);
+    }, Number(process.env.UNITSYNC_CRASH_HANG_MS ?? 90_000));
     const results = await Promise.all(scripts.map((s) => s.done));
     clearTimeout(hung);
     const client = connect(socketPath);
