@@ -74,7 +74,7 @@ fuzz: build
 
 drills: build
 	@rm -f $(FIGURES)
-	UNITSYNC_DRILLS=long UNITSYNC_FIGURES=$(FIGURES) $(BIN)/ava --timeout=20m --concurrency=1 dist/test/drill-wire.test.js dist/test/drill-faults.test.js dist/test/limits.test.js
+	UNITSYNC_DRILLS=long UNITSYNC_FIGURES=$(FIGURES) $(BIN)/ava --timeout=20m --concurrency=1 dist/test/drill-wire.test.js dist/test/drill-faults.test.js dist/test/limits.test.js dist/test/drill-crash.test.js dist/test/resilience-slow-reader.test.js
 	@echo "figures:" && cat $(FIGURES)
 
 # The example plan: parallel steps, a lock, services with readiness, a retried step; then

@@ -14,6 +14,7 @@ import { planBench } from "./plan.js";
 import { lockHandoff } from "./locks.js";
 import { servicesBench } from "./services.js";
 import { cpuMs, wakeSpanMs } from "./fanout.js";
+import { resilienceBench } from "./resilience.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin/unitsync.cjs");
@@ -315,6 +316,9 @@ async function main(): Promise<void> {
       record("chain_vs_poll", (results.chain10_s as number) / (results.poll_chain10_s as number), 3);
     }],
     ["declare", declare],
+    ["resilience", async () => {
+      for (const [key, value] of Object.entries(await resilienceBench(QUICK))) record(key, value, 3);
+    }],
     ["edges", () => {
       edgeCost();
       topDownChain();

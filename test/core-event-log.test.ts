@@ -1,6 +1,6 @@
 // Core: the event log — contiguous sequence numbers, a bounded ring that drops the oldest, and subscribers.
 import test from "ava";
-import { EventLog } from "../src/core/event-log.js";
+import { EventLog, eventBytes } from "../src/core/event-log.js";
 import { Registry } from "../src/core/registry.js";
 import { begin, fakeClock, flush } from "./helpers/core.js";
 
@@ -102,6 +102,30 @@ test("subscribers get every event after their snapshot, in seq order, until they
   registry.fail("b", "no");
   t.deepEqual(seen, [3, 4, 5]);
   t.is(registry.lastSeq, 6);
+});
+
+test("the log is bounded by bytes as well as by count, and always keeps the newest event", (t) => {
+  const one = eventBytes(event("u1"));
+  const log = new EventLog(1_000, one * 3 + 10);
+  for (let i = 1; i <= 10; i++) log.append(event(`u${i}`));
+  t.deepEqual(log.all().map((e) => e.unit), ["u8", "u9", "u10"]);
+  t.is(log.dropped, 7);
+  t.true(log.bytes <= one * 3 + 10);
+  const huge = { ...event("big"), reason: "x".repeat(10_000) };
+  log.append(huge);
+  t.deepEqual(log.all().map((e) => e.unit), ["big"], "an event over the bound alone is still kept");
+  t.is(log.lastSeq, 11);
+  for (let i = 0; i < 5_000; i++) log.append(event("v"));
+  t.is(log.size, 3);
+  t.deepEqual(log.all().map((e) => e.seq), [5_009, 5_010, 5_011]);
+});
+
+test("the registry's event log takes its byte bound from the limits", (t) => {
+  const registry = new Registry({ limits: { eventBytes: 2_000 } });
+  for (let i = 0; i < 100; i++) registry.want(`unit-${i}`, ["dep"]);
+  const counts = registry.counts();
+  t.true(counts.events < 20, `${counts.events} events kept`);
+  t.is(counts.events + counts.droppedEvents, 200);
 });
 
 test("record appends another module's event to the same log, with the next seq, and delivers it to subscribers", (t) => {

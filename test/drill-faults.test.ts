@@ -72,8 +72,8 @@ async function exited(spawned: Spawned, ms: number, what: string) {
   }
 }
 
-async function cliWaiters(t: ExecutionContext, socketPath: string, units: string[]): Promise<Spawned[]> {
-  const spawned = units.map((unit) => spawnCli(["start", unit, "--socket", socketPath, "--timeout", "0"]));
+async function cliWaiters(t: ExecutionContext, socketPath: string, units: string[], extra: string[] = []): Promise<Spawned[]> {
+  const spawned = units.map((unit) => spawnCli(["start", unit, "--socket", socketPath, "--timeout", "0", ...extra]));
   t.teardown(() => spawned.forEach((s) => s.child.exitCode === null && s.child.kill("SIGKILL")));
   return spawned;
 }
@@ -117,12 +117,12 @@ test("SIGTERM with waiting Starts: every wait ends UNAVAILABLE, every CLI exits 
   figure(t, "fault-sigterm", { waiters: n + cliUnits.length, waiters_resolved: ends.length + results.length, all_ended_ms: allEndedMs, agent_rss_mib: mib(agentRss) });
 });
 
-test("SIGKILL of the agent under waiting Starts: the CLIs exit 3 naming the socket", async (t) => {
+test("SIGKILL of the agent under waiting Starts with --reconnect 0: the CLIs exit 3 naming the socket", async (t) => {
   const agent = await spawnAgent(t);
   const units = ["k-0", "k-1", "k-2", "k-3"];
   for (const unit of units) await agent.client.want({ unit, dependsOn: ["gate"] });
   const inProcess = openWait(agent.client, "k-3");
-  const processes = await cliWaiters(t, agent.socketPath, units.slice(0, 3));
+  const processes = await cliWaiters(t, agent.socketPath, units.slice(0, 3), ["--reconnect", "0"]);
   await until(async () => (await agent.counts()).waiters === units.length, "every wait to begin", 20_000);
 
   const killed = Date.now();

@@ -42,6 +42,8 @@ export interface AgentContext {
   readonly maxStreams: number;
   connections(): number;
   logError(error: unknown): void;
+  /** The journal's live figures, when the agent has one. */
+  journal?: { records: number; bytes: number; replayed: number };
 }
 
 type Handlers = ServiceHandlers<typeof UnitSyncService>;
@@ -118,9 +120,10 @@ export function serverStream<Req, Res>(
     // Linked by hand rather than with AbortSignal.any, which costs far more per stream.
     const stop = new AbortController();
     let clientGone = false;
-    const onCancelled = () => {
+    const onCancelled = (reason?: unknown) => {
       clientGone = true;
-      stop.abort(new Error("call cancelled by the client"));
+      // The stream budget cancels a stream that fell behind with its own reason.
+      stop.abort(reason instanceof Error ? reason : new Error("call cancelled by the client"));
     };
     call.once("cancelled", onCancelled);
     const forgetShutdown = onAbort(ctx.shutdown, () => stop.abort(ctx.shutdown.reason));
@@ -182,6 +185,9 @@ export function createHandlers(ctx: AgentContext): Handlers {
           locks: locks.locks,
           lockHolders: locks.holders,
           lockRequestsQueued: locks.queued,
+          journalRecords: BigInt(ctx.journal?.records ?? 0),
+          journalBytes: BigInt(ctx.journal?.bytes ?? 0),
+          replayedRecords: BigInt(ctx.journal?.replayed ?? 0),
         },
       };
     }),

@@ -10,9 +10,15 @@ import { type Limits, Registry } from "../core/registry.js";
 import { serviceDefinition } from "../rpc/service.js";
 import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { type AgentContext, createHandlers } from "./handlers.js";
-import { listenPrivately, prepareSocketPath, removeSocketFile } from "./socket-file.js";
+import { listenPrivately, prepareSocketPath, removeSocketFile, resolveGroup, SocketFileError } from "./socket-file.js";
 import { addStandardServices } from "./standard-services.js";
 import { tracesWanted } from "./telemetry-env.js";
+import { DEFAULT_MAX_STREAM_BYTES, withStreamBudget } from "./stream-budget.js";
+import type { BootIdentity } from "./boot-identity.js";
+import { Journal, ReplayClock } from "./journal.js";
+import { JournalFileError } from "./journal-file.js";
+import { withJournal } from "./journal-handlers.js";
+import { withStartResume } from "./start-resume.js";
 
 export interface AgentOptions {
   socketPath: string;
@@ -22,6 +28,19 @@ export interface AgentOptions {
   maxMessageBytes?: number;
   /** Open Start and Watch streams at once; one more is refused with RESOURCE_EXHAUSTED. */
   maxStreams?: number;
+  /**
+   * The journal file (journal.ts); undefined: no journal. `unitsync agent` puts it beside the
+   * socket unless --no-journal.
+   */
+  journal?: string;
+  /** Which boot and container session this is (default: read from /proc); for tests. */
+  journalIdentity?: BootIdentity;
+  /** Compact the journal once it is this large (and twice its size after the last compaction). */
+  journalCompactBytes?: number;
+  /** Share the socket with this group (a name or a gid): socket 0660, a directory it creates 0750. */
+  socketGroup?: string;
+  /** Bytes a stream may have waiting for a client that does not read, before it is ended (stream-budget.ts). */
+  maxStreamBytes?: number;
   /**
    * How often the agent pings each connection, and how long it waits for the answer before it
    * closes the connection. This is what frees connections that sent a malformed frame (Node's
@@ -53,9 +72,12 @@ export interface Agent {
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const log = options.log ?? (() => {});
-  await prepareSocketPath(options.socketPath);
+  const gid = options.socketGroup === undefined ? undefined : resolveGroup(options.socketGroup);
+  await prepareSocketPath(options.socketPath, gid);
 
+  const clock = new ReplayClock();
   const registry = new Registry({
+    clock,
     limits: options.limits ?? {},
     onListenerError: (error) => log(`watch listener failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   });
@@ -87,12 +109,38 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     logError: (error) => log(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   };
 
+  // Replayed before the socket exists, so the first call already sees the replayed graph.
+  const created = createHandlers(context);
+  const target = { registry, startedBy: new Map<string, string>(), handlers: created as unknown as Record<string, unknown> };
+  let journal: Journal | undefined;
+  if (options.journal !== undefined) {
+    try {
+      journal = Journal.open(
+        {
+          path: options.journal,
+          log,
+          ...(options.journalIdentity ? { identity: options.journalIdentity } : {}),
+          ...(options.journalCompactBytes ? { compactBytes: options.journalCompactBytes } : {}),
+        },
+        target,
+        clock,
+      );
+    } catch (error) {
+      if (error instanceof JournalFileError) throw new SocketFileError(`journal: ${error.message}`);
+      throw error;
+    }
+  }
+  context.journal = journal?.stats;
+
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     "grpc.keepalive_time_ms": options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
     "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
   });
-  server.addService(serviceDefinition(UnitSyncService), createHandlers(context));
+  const plain = withStartResume(created, registry, target.startedBy);
+  const handlers = journal ? withJournal(plain, journal, target, clock, context.logError) : plain;
+  const budgeted = withStreamBudget(UnitSyncService, handlers, options.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES, context.logError, log);
+  server.addService(serviceDefinition(UnitSyncService), budgeted);
   const standard = addStandardServices(server);
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const listener = createServer((socket) => {
@@ -111,14 +159,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     }
   }
   try {
-    await listenPrivately(listener, options.socketPath);
+    await listenPrivately(listener, options.socketPath, gid);
   } catch (error) {
     await telemetry?.close();
     throw error;
   }
   // An accept that fails (EMFILE, say) is logged; it must not crash the agent everyone waits on.
   listener.on("error", (error) => log(`listener error: ${error.message}`));
-  log(`serving on ${options.socketPath} (pid ${process.pid}, version ${options.version})`);
+  log(`serving on ${options.socketPath} (pid ${process.pid}, version ${options.version})${gid === undefined ? "" : `, shared with group ${options.socketGroup} (gid ${gid})`}`);
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
@@ -141,6 +189,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       });
       for (const socket of sockets) socket.destroy();
       await telemetry?.close();
+      journal?.close(true); // a clean shutdown ends the state on purpose: the next agent starts empty
       log("stopped");
       resolveClosed();
     })());

@@ -1,6 +1,6 @@
 // The agent's socket file: checks before listening (live agent, stale socket, foreign file),
-// a private directory, a 0600 socket, and removal on exit.
-import { lstatSync, mkdirSync, unlinkSync, chmodSync } from "node:fs";
+// a private directory, a 0600 socket (0660/0750 for a socket group), and removal on exit.
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
 import { connect, type Server } from "node:net";
 import { dirname } from "node:path";
 import { socketPathProblem } from "../rpc/socket-path.js";
@@ -21,11 +21,38 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
-/** Makes `path` ready to listen on, or throws SocketFileError saying why it cannot be. */
-export async function prepareSocketPath(path: string): Promise<void> {
+/**
+ * The gid of `group`: a name from /etc/group, or a number. Throws SocketFileError for a name the
+ * system does not know.
+ */
+export function resolveGroup(group: string, groupFile = "/etc/group"): number {
+  if (/^\d+$/.test(group)) return Number(group);
+  let lines: string[] = [];
+  try {
+    lines = readFileSync(groupFile, "utf8").split("\n");
+  } catch {
+    // no group file: only numeric groups work
+  }
+  for (const line of lines) {
+    const [name, , gid] = line.split(":");
+    if (name === group && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  throw new SocketFileError(`--socket-group ${group}: no such group; name a group in ${groupFile} or give a numeric gid`);
+}
+
+/**
+ * Makes `path` ready to listen on, or throws SocketFileError saying why it cannot be. A directory
+ * it creates is 0700, or 0750 and owned by `gid` when the socket is shared with a group.
+ */
+export async function prepareSocketPath(path: string, gid?: number): Promise<void> {
   const problem = socketPathProblem(path);
   if (problem) throw new SocketFileError(problem);
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const created = mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (created !== undefined && gid !== undefined) {
+    // Only the directory holding the socket is opened to the group; parents it made stay 0700.
+    chownSync(dirname(path), -1, gid);
+    chmodSync(dirname(path), 0o750);
+  }
   let stat;
   try {
     stat = lstatSync(path);
@@ -43,8 +70,11 @@ export async function prepareSocketPath(path: string): Promise<void> {
   unlinkSync(path); // a stale socket left by an agent that did not exit cleanly
 }
 
-/** Listens on `path` with a 0600 socket: no other user can connect, even for an instant. */
-export function listenPrivately(server: Server, path: string): Promise<void> {
+/**
+ * Listens on `path` with a 0600 socket: no other user can connect, even for an instant. With
+ * `gid`, the socket is then given to that group and opened to it (0660), in that order.
+ */
+export function listenPrivately(server: Server, path: string, gid?: number): Promise<void> {
   return new Promise((resolve, reject) => {
     // listen() binds, creating the socket file, before it returns: the process-wide umask is
     // narrowed for exactly that, not until the callback, when other files may be created meanwhile.
@@ -60,6 +90,16 @@ export function listenPrivately(server: Server, path: string): Promise<void> {
       server.listen(path, () => {
         server.off("error", failed);
         chmodSync(path, 0o600);
+        if (gid !== undefined) {
+          try {
+            chownSync(path, -1, gid);
+            chmodSync(path, 0o660);
+          } catch (error) {
+            server.close();
+            reject(new SocketFileError(`--socket-group: cannot give ${path} to gid ${gid}: ${(error as Error).message}; run the agent as root or as a member of the group`));
+            return;
+          }
+        }
         resolve();
       });
     } finally {

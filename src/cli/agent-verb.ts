@@ -15,6 +15,16 @@ export interface AgentFlags extends GlobalOptions {
   maxStreams?: unknown;
   maxReason?: unknown;
   maxEvents?: unknown;
+  maxEventBytes?: unknown;
+  maxStreamBytes?: unknown;
+  socketGroup?: unknown;
+  /** A path, false for --no-journal, true or undefined for the default beside the socket. */
+  journal?: unknown;
+}
+
+/** The journal beside the socket (same private directory): `<socket>.journal`. */
+export function defaultJournalPath(socketPath: string): string {
+  return `${socketPath}.journal`;
 }
 
 /** A limit flag's value: a whole number ≥ 1, or undefined when the flag is absent. */
@@ -29,7 +39,7 @@ function limitFlag(value: unknown, flag: string): number | undefined {
 }
 
 /** The agent's limits from its flags; unset flags keep the defaults. */
-export function limitOptions(flags: AgentFlags): Pick<AgentOptions, "limits" | "maxMessageBytes" | "maxStreams"> {
+export function limitOptions(flags: AgentFlags): Pick<AgentOptions, "limits" | "maxMessageBytes" | "maxStreams" | "maxStreamBytes"> {
   const limits: Partial<Limits> = {};
   const set = <K extends keyof Limits>(key: K, value: number | undefined) => {
     if (value !== undefined) limits[key] = value;
@@ -38,12 +48,15 @@ export function limitOptions(flags: AgentFlags): Pick<AgentOptions, "limits" | "
   set("dependenciesPerUnit", limitFlag(flags.maxDependencies, "max-dependencies"));
   set("reasonLength", limitFlag(flags.maxReason, "max-reason"));
   set("events", limitFlag(flags.maxEvents, "max-events"));
+  set("eventBytes", limitFlag(flags.maxEventBytes, "max-event-bytes"));
   const maxMessageBytes = limitFlag(flags.maxMessageBytes, "max-message-bytes");
   const maxStreams = limitFlag(flags.maxStreams, "max-streams");
+  const maxStreamBytes = limitFlag(flags.maxStreamBytes, "max-stream-bytes");
   return {
     limits,
     ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
     ...(maxStreams !== undefined ? { maxStreams } : {}),
+    ...(maxStreamBytes !== undefined ? { maxStreamBytes } : {}),
   };
 }
 
@@ -53,7 +66,10 @@ export async function agent(io: Io, options: AgentFlags): Promise<number> {
   const log = (line: string) => io.stderr.write(`unitsync agent: ${line}\n`);
   let running;
   try {
-    running = await startAgent({ socketPath, version: VERSION, log, ...limits, telemetryEnv: io.env });
+    const socketGroup = options.socketGroup === undefined ? {} : { socketGroup: String(options.socketGroup) };
+    const journal =
+      options.journal === false ? {} : { journal: typeof options.journal === "string" ? options.journal : defaultJournalPath(socketPath) };
+    running = await startAgent({ socketPath, version: VERSION, log, ...limits, ...socketGroup, ...journal, telemetryEnv: io.env });
   } catch (error) {
     if (error instanceof SocketFileError) {
       printError(io, `agent: ${error.message}`);

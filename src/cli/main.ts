@@ -3,7 +3,7 @@ import { cac } from "cac";
 import { ExitCode } from "../client/exit-codes.js";
 import { VERSION } from "../version.js";
 import { CommandError, type Io, printError } from "./io.js";
-import { DEFAULT_TIMEOUT } from "./defaults.js";
+import { DEFAULT_RECONNECT, DEFAULT_TIMEOUT } from "./defaults.js";
 import { keepText } from "./text-options.js";
 
 /** Options that accumulate when repeated; every other repeated flag takes its last value. */
@@ -15,6 +15,7 @@ function build(io: Io) {
   const cli = cac("unitsync");
   cli.option("--socket <path>", "Agent socket (default: $UNITSYNC_SOCKET, $XDG_RUNTIME_DIR/unitsync.sock, /tmp/unitsync-<uid>.sock)");
   cli.option("--socket-path <path>", "Alias of --socket, as coder exp sync spells it");
+  cli.option("--reconnect <duration>", `How long to keep trying when the agent goes away without shutting down (0: fail at once; default ${DEFAULT_RECONNECT})`);
 
   const verb = (name: string, description: string, action: Action) => cli.command(name, description).action(action);
 
@@ -25,7 +26,13 @@ function build(io: Io) {
     .option("--max-streams <n>", "Open start and watch calls at once (default 20000)")
     .option("--max-reason <n>", "Characters in a failure reason (default 4096)")
     .option("--max-events <n>", "Events kept for timeline and watch; the oldest are dropped first (default 100000)")
-    .example("unitsync agent --socket /run/unitsync.sock");
+    .option("--max-event-bytes <n>", "Bytes of events kept; the oldest are dropped first (default 67108864)")
+    .option("--max-stream-bytes <n>", "Bytes a watch or start stream may have waiting for a client that does not read (default 4194304)")
+    .option("--journal [path]", "Journal of the state, replayed after a crash in the same boot (default: the socket path + .journal)")
+    .option("--no-journal", "Keep the state in memory only")
+    .option("--socket-group <group>", "Share the socket with a group (name or gid): socket 0660, its new directory 0750 (default: 0600, only this user)")
+    .example("unitsync agent --socket /run/unitsync.sock")
+    .example("unitsync agent --socket /run/unitsync/agent.sock --socket-group coder");
   verb("ping", "Check that the agent answers", async (options) => (await import("./unit-verbs.js")).ping(io, options))
     .option("-o, --output <format>", "text or json (json includes live counts)")
     .example("unitsync ping");
@@ -165,7 +172,7 @@ export async function main(fullArgv: readonly string[], io: Io): Promise<number>
       if (!REPEATABLE.has(key) && Array.isArray(value)) parsed.options[key] = value.at(-1);
     }
     if (then) parsed.options.then = then;
-    keepText(argv, parsed.options, ["reason", "socket", "socket-path", "listen"]);
+    keepText(argv, parsed.options, ["reason", "socket", "socket-path", "socket-group", "journal", "listen"]);
     parsed.options.socket ??= parsed.options.socketPath;
     return await (cli.runMatchedCommand() as Promise<number>);
   } catch (error) {

@@ -1,13 +1,12 @@
 // `run UNIT [--after a,b] [--ready CHECK…] -- cmd…`: declare, wait, run the command, then complete
 // or fail the unit — the whole want/start/trap/complete script in one line. Option parsing only:
 // the running is src/runner's runUnit.
-import { connect } from "../client/client.js";
 import { ExitCode } from "../client/exit-codes.js";
 import { ReadinessSyntaxError } from "../runner/readiness/parse-check.js";
 import { type UnitSpec, parseChecks, runUnit } from "../runner/run-unit.js";
 import { parseDuration } from "./duration.js";
 import { CommandError, type Io, printError } from "./io.js";
-import { type GlobalOptions, ownerOption, socketPathFor } from "./session.js";
+import { type GlobalOptions, connectFor, socketPathFor } from "./session.js";
 import { DEFAULT_TIMEOUT } from "./defaults.js";
 import { noticeFromEnv } from "./start-verb.js";
 import { lockArgs } from "./lock-verb.js";
@@ -80,7 +79,7 @@ export function runSpec(io: Io, unit: string, options: RunOptions, socketPath: s
 export async function run(io: Io, unit: string, options: RunOptions): Promise<number> {
   const socketPath = socketPathFor(io, options);
   const spec = runSpec(io, unit, options, socketPath);
-  const client = connect(socketPath, ownerOption(io));
+  const client = connectFor(io, options, socketPath, `run ${unit}`);
   // Listen before anything runs: a signal while waiting ends the wait; once running, it goes on
   // to the command's process group.
   const handle = runUnit(client, spec);

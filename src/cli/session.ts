@@ -1,6 +1,9 @@
 // Runs one verb against the agent: resolve the socket, connect, call, and turn any failure into
 // one stderr line and an exit code.
-import { type UnitSyncClient, connect } from "../client/client.js";
+import type { UnitSyncClient } from "../client/client.js";
+import { connectReconnecting } from "../client/reconnect.js";
+import { DEFAULT_RECONNECT } from "./defaults.js";
+import { parseDuration } from "./duration.js";
 import { describeFailure } from "../client/errors.js";
 import { ExitCode } from "../client/exit-codes.js";
 import { resolveSocketPath, socketPathProblem } from "../rpc/socket-path.js";
@@ -8,6 +11,17 @@ import { CommandError, type Io, printError } from "./io.js";
 
 export interface GlobalOptions {
   socket?: string;
+  /** --reconnect: a duration; 0 fails at once when the agent is gone. */
+  reconnect?: string | number;
+}
+
+/**
+ * A client for the agent that rides out an agent restart for up to --reconnect (see
+ * client/reconnect.ts), telling stderr when it lost and found the agent again.
+ */
+export function connectFor(io: Io, options: GlobalOptions, socketPath: string, what: string): UnitSyncClient {
+  const reconnectMs = parseDuration(options.reconnect ?? DEFAULT_RECONNECT, "--reconnect");
+  return connectReconnecting(socketPath, { ...ownerOption(io), reconnectMs, notice: (line) => printError(io, `${what}: ${line}`) });
 }
 
 export function socketPathFor(io: Io, options: GlobalOptions): string {
@@ -33,7 +47,7 @@ export async function withClient(
   body: (client: UnitSyncClient) => Promise<number | void>,
 ): Promise<number> {
   const socketPath = socketPathFor(io, options);
-  const client = connect(socketPath, ownerOption(io));
+  const client = connectFor(io, options, socketPath, what);
   try {
     return (await body(client)) ?? ExitCode.ok;
   } catch (error) {

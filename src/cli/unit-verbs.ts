@@ -35,6 +35,9 @@ export function ping(io: Io, options: GlobalOptions & { output?: string }): Prom
           locks: counts?.locks ?? 0,
           lock_holders: counts?.lockHolders ?? 0,
           lock_requests_queued: counts?.lockRequestsQueued ?? 0,
+          journal_records: Number(counts?.journalRecords ?? 0),
+          journal_bytes: Number(counts?.journalBytes ?? 0),
+          replayed_records: Number(counts?.replayedRecords ?? 0),
         }),
       );
       return;

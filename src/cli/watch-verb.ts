@@ -2,7 +2,7 @@
 // otherwise. Ctrl-C ends it with 0; the agent going away ends it with 3.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { SHORT_DEADLINE_MS, deadlineIn } from "../client/client.js";
-import { isCancelled } from "../client/errors.js";
+import { isCancelled, isFellBehind } from "../client/errors.js";
 import { ExitCode } from "../client/exit-codes.js";
 import { eventKindName, statusName } from "../rpc/enums.js";
 import type { Event } from "../../gen/unitsync/v1/unitsync_pb.js";
@@ -34,6 +34,21 @@ export function eventJson(event: Event) {
 }
 
 
+/** Resolves once `output` has drained (or at once, for an output that cannot say), or `signal` aborts. */
+function drained(output: Io["stdout"], signal: AbortSignal): Promise<void> {
+  const emitter = output as Partial<Pick<NodeJS.WritableStream, "once" | "off">>;
+  if (typeof emitter.once !== "function" || typeof emitter.off !== "function") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      emitter.off!("drain", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    emitter.once!("drain", done);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
 export function watch(io: Io, units: string[], options: GlobalOptions & { output?: string }): Promise<number> {
   const format = outputFormat(options.output ?? (io.stdout.isTTY ? "table" : "json"));
   return withClient(io, options, "watch", async (client) => {
@@ -50,18 +65,31 @@ export function watch(io: Io, units: string[], options: GlobalOptions & { output
     // Events are pushed; redraws are coalesced so a burst of events draws once.
     const scheduleDraw = () => (redraw ??= setTimeout(() => draw().catch(() => {}), 50));
     try {
-      for await (const { message } of client.watch({ units }, { signal: stop.signal })) {
-        if (format === "json") {
-          const line =
-            message.case === "snapshot"
-              ? { type: "snapshot", last_seq: Number(message.value.lastSeq), units: message.value.units.map((u) => ({ ...unitJson(u), attempt: u.attempt })) }
-              : message.case === "event"
-                ? eventJson(message.value)
-                : undefined;
-          if (line) io.stdout.write(JSON.stringify(line) + "\n");
-        } else {
-          scheduleDraw();
+      // A stream the agent ended because this client fell behind resumes from a new snapshot: the
+      // snapshot holds every change the dropped events carried, so nothing shown is missing.
+      for (;;) {
+        try {
+          for await (const { message } of client.watch({ units }, { signal: stop.signal })) {
+            if (format === "json") {
+              const line =
+                message.case === "snapshot"
+                  ? { type: "snapshot", last_seq: Number(message.value.lastSeq), units: message.value.units.map((u) => ({ ...unitJson(u), attempt: u.attempt })) }
+                  : message.case === "event"
+                    ? eventJson(message.value)
+                    : undefined;
+              // A reader that stops (a paused pipe) stops this loop too, instead of growing our
+              // memory: the agent then ends the stream as fallen behind, and we resume below.
+              if (line && io.stdout.write(JSON.stringify(line) + "\n") === false) await drained(io.stdout, stop.signal);
+            } else {
+              scheduleDraw();
+            }
+          }
+        } catch (error) {
+          if (!isFellBehind(error) || stop.signal.aborted) throw error;
+          io.stderr.write("unitsync: watch: fell behind the agent; resuming from a new snapshot\n");
+          continue;
         }
+        break;
       }
       throw new CommandError("the agent shut down", ExitCode.unreachable);
     } catch (error) {

@@ -18,12 +18,15 @@ export function deadlineIn(ms: number): Date | undefined {
   return ms > 0 ? new Date(Date.now() + ms) : undefined;
 }
 
-export function connect(socketPath: string, options: { owner?: string } = {}): UnitSyncClient {
+export function connect(socketPath: string, options: { owner?: string; separate?: boolean } = {}): UnitSyncClient {
   const channel = new grpc.Client(socketTarget(socketPath), grpc.credentials.createInsecure(), {
     // One start-up script makes a handful of calls; never retry a call the agent refused.
     "grpc.enable_retries": 0,
     // Answers grow with the agent's state (a full event log is several MiB); the agent is trusted.
     "grpc.max_receive_message_length": -1,
+    // A connection of its own, not one shared in the process (a reconnect must not inherit the
+    // backoff of the connection that just failed).
+    ...(options.separate ? { "grpc.use_local_subchannel_pool": 1 } : {}),
   });
   const headers: Record<string, string> = options.owner ? { [OWNER_KEY]: options.owner } : {};
   return Object.assign(promiseClient(UnitSyncService, channel, headers), {

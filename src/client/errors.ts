@@ -29,6 +29,9 @@ export const isUnavailable = (error: unknown): boolean => isServiceError(error) 
 /** The call was cancelled, by this client or for it. */
 export const isCancelled = (error: unknown): boolean => isServiceError(error) && error.code === Code.CANCELLED;
 
+/** The agent ended a stream whose client read too slowly; a new call resumes from a new snapshot. */
+export const isFellBehind = (error: unknown): boolean => errorKind(error) === "fell-behind";
+
 /** The agent ended the call because it is shutting down. */
 export const isShuttingDown = (error: unknown): boolean => errorKind(error) === "shutting-down";
 

@@ -8,7 +8,8 @@ export type ErrorKind =
   | "dependency-failed"
   | "limit"
   | "lock-conflict"
-  | "shutting-down";
+  | "shutting-down"
+  | "fell-behind";
 
 export abstract class UnitSyncError extends Error {
   abstract readonly kind: ErrorKind;
@@ -78,5 +79,13 @@ export class ShuttingDown extends UnitSyncError {
   readonly kind = "shutting-down";
   constructor() {
     super("agent shutting down");
+  }
+}
+
+/** A stream's client stopped reading: more than the stream's budget of bytes waited for it. */
+export class FellBehind extends UnitSyncError {
+  readonly kind = "fell-behind";
+  constructor(what: string, queuedBytes: number, limitBytes: number) {
+    super(`${what} fell behind: ${queuedBytes} bytes were waiting for the client; the limit is ${limitBytes}; reconnect to resume from a new snapshot`);
   }
 }

@@ -11,8 +11,9 @@ export class EventBus {
   constructor(
     capacity: number,
     private readonly onListenerError: (error: unknown, event: UnitEvent) => void,
+    maxBytes?: number,
   ) {
-    this.log = new EventLog(capacity);
+    this.log = new EventLog(capacity, maxBytes);
   }
 
   /** Appends `event` and delivers it to every listener; returns it with its seq. */

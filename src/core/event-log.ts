@@ -1,4 +1,5 @@
-// A bounded, ordered log of events with contiguous sequence numbers; the oldest are dropped first.
+// A bounded, ordered log of events with contiguous sequence numbers; the oldest are dropped first,
+// when the log holds more events than its count or more bytes than its byte bound.
 import type { UnitStatus } from "./status.js";
 
 /**
@@ -38,29 +39,57 @@ export interface UnitEvent {
   readonly detail?: Readonly<Record<string, string | number | boolean>>;
 }
 
+/** Default byte bound of the log: 64 MiB of event text and overhead. */
+export const DEFAULT_EVENT_BYTES = 64 * 1024 * 1024;
+
+/** Fixed cost of one kept event (object, fields, array), in bytes, besides its strings. */
+const EVENT_OVERHEAD = 160;
+
+/** What one event costs the log: a fixed overhead plus two bytes per UTF-16 code unit of its strings. */
+export function eventBytes(event: Omit<UnitEvent, "seq">): number {
+  let chars = event.unit.length + event.reason.length;
+  for (const name of event.dependsOn) chars += name.length + 8;
+  if (event.detail) for (const [key, value] of Object.entries(event.detail)) chars += key.length + String(value).length + 8;
+  return EVENT_OVERHEAD + 2 * chars;
+}
+
 export class EventLog {
-  private readonly ring: UnitEvent[] = [];
+  /** Kept events from `head` on; the dropped prefix is cut off now and then. */
+  private items: UnitEvent[] = [];
+  private sizes: number[] = [];
   private head = 0;
   private nextSeq = 1;
   private droppedCount = 0;
+  private keptBytes = 0;
 
-  constructor(readonly capacity: number) {}
+  constructor(
+    readonly capacity: number,
+    readonly maxBytes: number = DEFAULT_EVENT_BYTES,
+  ) {}
 
   append(event: Omit<UnitEvent, "seq">): UnitEvent {
     const full: UnitEvent = { ...event, seq: this.nextSeq++ };
-    if (this.ring.length < this.capacity) {
-      this.ring.push(full);
-    } else {
-      this.ring[this.head] = full;
-      this.head = (this.head + 1) % this.capacity;
+    const bytes = eventBytes(event);
+    this.items.push(full);
+    this.sizes.push(bytes);
+    this.keptBytes += bytes;
+    // The newest event is always kept, even when it alone is over the byte bound.
+    while (this.size > 1 && (this.size > this.capacity || this.keptBytes > this.maxBytes)) {
+      this.keptBytes -= this.sizes[this.head]!;
+      this.head++;
       this.droppedCount++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.sizes = this.sizes.slice(this.head);
+      this.head = 0;
     }
     return full;
   }
 
   /** Every kept event, oldest first. */
   all(): UnitEvent[] {
-    return [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)];
+    return this.items.slice(this.head);
   }
 
   get lastSeq(): number {
@@ -72,6 +101,11 @@ export class EventLog {
   }
 
   get size(): number {
-    return this.ring.length;
+    return this.items.length - this.head;
+  }
+
+  /** Bytes the kept events cost, as eventBytes counts them. */
+  get bytes(): number {
+    return this.keptBytes;
   }
 }

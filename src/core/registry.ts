@@ -59,7 +59,7 @@ export class Registry {
     private readonly clock: Clock = options.clock ?? Date,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.bus = new EventBus(this.limits.events, options.onListenerError ?? (() => {}));
+    this.bus = new EventBus(this.limits.events, options.onListenerError ?? (() => {}), this.limits.eventBytes);
   }
 
   // ---- commands -------------------------------------------------------------------------------

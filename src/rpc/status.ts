@@ -11,6 +11,7 @@ const CODES: Record<ErrorKind, Code> = {
   limit: Code.RESOURCE_EXHAUSTED,
   "lock-conflict": Code.FAILED_PRECONDITION,
   "shutting-down": Code.UNAVAILABLE,
+  "fell-behind": Code.RESOURCE_EXHAUSTED,
 };
 
 /** Request metadata naming who makes a call; `unitsync up` sets it to each script's name. */

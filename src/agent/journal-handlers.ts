@@ -1,0 +1,72 @@
+// Puts the journal under the RPC handlers: a unary call that succeeded, and a stream message
+// that reports a change (a start that registered or started its unit), are appended to the
+// journal before the client hears of them. What each call records is in journal-ops.ts.
+import type * as grpc from "@grpc/grpc-js";
+import type { Journal, ReplayClock } from "./journal.js";
+import { ownerOf, type ReplayTarget, STREAM_RECORDERS, UNARY_RECORDERS } from "./journal-ops.js";
+
+type Handler = (...args: never[]) => unknown;
+
+/**
+ * The registry's clock stands still while a handler runs its core call, so every time that call
+ * records (registration, change, events) is the one time its journal record carries, and replay
+ * at that time gives back the same times.
+ */
+function frozen<T>(clock: ReplayClock, fn: () => T): T {
+  if (clock.at !== undefined) return fn();
+  clock.at = Date.now();
+  try {
+    return fn();
+  } finally {
+    clock.at = undefined;
+  }
+}
+
+export function withJournal<H extends Record<string, unknown>>(
+  handlers: H,
+  journal: Journal,
+  target: ReplayTarget,
+  clock: ReplayClock,
+  logError: (error: unknown) => void,
+): H {
+  const out: Record<string, unknown> = { ...handlers };
+  const record = (entry: Parameters<Journal["append"]>[0] | undefined) => {
+    if (!entry) return;
+    try {
+      journal.append(entry);
+    } catch (error) {
+      // A full disk must not stop the agent: the change stands in memory, only its journal entry is lost.
+      logError(error);
+    }
+  };
+  for (const [name, recorder] of Object.entries(UNARY_RECORDERS)) {
+    const handler = handlers[name] as Handler | undefined;
+    if (!handler) continue;
+    out[name] = (call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+      frozen(clock, () =>
+        (handler as (c: typeof call, cb: typeof callback) => unknown)(call, (error, response, ...rest) => {
+          if (!error) record(recorder(call.request, response as Record<string, unknown> | undefined, ownerOf(call)));
+          (callback as (...args: unknown[]) => void)(error, response, ...rest);
+        }),
+      );
+  }
+  for (const [name, recorder] of Object.entries(STREAM_RECORDERS)) {
+    const handler = handlers[name] as Handler | undefined;
+    if (!handler) continue;
+    out[name] = (call: grpc.ServerWritableStream<Record<string, unknown>, unknown>) => {
+      let state: Record<string, unknown> = {};
+      try {
+        state = recorder.before?.(call.request, target) ?? {};
+      } catch {
+        // an invalid request: the handler refuses it
+      }
+      const write = call.write.bind(call) as (chunk: unknown, ...rest: unknown[]) => boolean;
+      (call as { write: unknown }).write = (message: unknown, ...rest: unknown[]) => {
+        record(recorder.message(call.request, message as Record<string, unknown>, ownerOf(call), state));
+        return write(message, ...rest);
+      };
+      return frozen(clock, () => (handler as (c: typeof call) => unknown)(call));
+    };
+  }
+  return out as H;
+}

@@ -1,0 +1,181 @@
+// The agent's journal: every state change appended beside the socket as it happens, replayed at
+// start-up when the journal belongs to this boot and container session, compacted when it grows,
+// and removed on a clean shutdown (which ends the state on purpose).
+import { closeSync, unlinkSync } from "node:fs";
+import { Registry } from "../core/registry.js";
+import { type BootIdentity, currentBootIdentity } from "./boot-identity.js";
+import { append, decodeRecords, encodeRecord, openJournalFile, readAll, rewrite, truncate } from "./journal-file.js";
+import { type JournalRecord, REPLAYERS, type ReplayTarget } from "./journal-ops.js";
+
+export const JOURNAL_VERSION = 1;
+/** The journal is compacted once it is this large and twice its size after the last compaction. */
+export const DEFAULT_COMPACT_BYTES = 4 * 1024 * 1024;
+/** Records that may be dropped by compaction when replaying them changes nothing. */
+const DROPPABLE_WHEN_SILENT = new Set(["want"]);
+
+/** The registry's clock: the time of the record being replayed, else the real time. */
+export class ReplayClock {
+  at: number | undefined;
+  now(): number {
+    return this.at ?? Date.now();
+  }
+}
+
+export interface JournalOptions {
+  path: string;
+  /** Which boot and container session this is; injectable for tests. */
+  identity?: BootIdentity;
+  compactBytes?: number;
+  log: (line: string) => void;
+}
+
+export interface JournalStats {
+  /** Records in the journal now (header excluded). */
+  records: number;
+  bytes: number;
+  /** Records replayed at start-up. */
+  replayed: number;
+  compactions: number;
+}
+
+export class Journal {
+  private size = 0;
+  private compactAt: number;
+  readonly stats: JournalStats = { records: 0, bytes: 0, replayed: 0, compactions: 0 };
+
+  private constructor(
+    private fd: number,
+    private readonly options: JournalOptions,
+    private readonly identity: BootIdentity,
+    private readonly target: ReplayTarget,
+    private readonly clock: ReplayClock,
+  ) {
+    this.compactAt = options.compactBytes ?? DEFAULT_COMPACT_BYTES;
+  }
+
+  /** Opens the journal, replays it into `target` when it belongs to this boot, and makes it ready to append. */
+  static open(options: JournalOptions, target: ReplayTarget, clock: ReplayClock): Journal {
+    const identity = options.identity ?? currentBootIdentity();
+    const fd = openJournalFile(options.path);
+    const journal = new Journal(fd, options, identity, target, clock);
+    journal.load();
+    return journal;
+  }
+
+  private header(): JournalRecord {
+    return { k: "header", v: JOURNAL_VERSION, boot: this.identity.bootId, pid1: this.identity.pid1Start, t: Date.now() };
+  }
+
+  private load(): void {
+    const { path, log } = this.options;
+    const bytes = readAll(this.fd);
+    const decoded = decodeRecords(bytes);
+    const [header, ...records] = decoded.records;
+    const mismatch =
+      bytes.length === 0
+        ? undefined
+        : header?.k !== "header" || header.v !== JOURNAL_VERSION
+          ? "it has no valid header"
+          : header.boot !== this.identity.bootId
+            ? `it is from another boot (boot id ${String(header.boot)}, now ${this.identity.bootId})`
+            : header.pid1 !== this.identity.pid1Start
+              ? `it is from another container session (PID 1 started at ${String(header.pid1)}, now ${this.identity.pid1Start})`
+              : undefined;
+    if (bytes.length === 0 || mismatch) {
+      if (mismatch) log(`journal ${path}: ${mismatch}; starting empty`);
+      truncate(this.fd, 0);
+      this.size = 0;
+      this.write(this.header(), false);
+      return;
+    }
+    if (decoded.droppedBytes > 0) {
+      log(`journal ${path}: dropped ${decoded.droppedBytes} bytes of a torn or corrupt record at offset ${decoded.validBytes}`);
+      truncate(this.fd, decoded.validBytes);
+    }
+    this.size = decoded.validBytes;
+    const started = Date.now();
+    const failures = replay(records as JournalRecord[], this.target, this.clock, (record, error) =>
+      log(`journal ${path}: record ${record.k} ${JSON.stringify(record.u ?? "")} not replayed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+    this.stats.replayed = records.length - failures;
+    this.stats.records = records.length;
+    this.stats.bytes = this.size;
+    this.compactAt = Math.max(this.compactAt, this.size * 2);
+    log(`journal ${path}: replayed ${this.stats.replayed} records (${this.target.registry.counts().units} units) in ${Date.now() - started} ms`);
+  }
+
+  private write(record: JournalRecord, count = true): void {
+    const bytes = encodeRecord(record);
+    append(this.fd, bytes, this.size);
+    this.size += bytes.length;
+    this.stats.bytes = this.size;
+    if (count) this.stats.records++;
+  }
+
+  /** Appends one record, stamped with the time now; compacts first when the journal has grown. */
+  append(record: JournalRecord): void {
+    this.write({ ...record, t: record.t ?? this.clock.now() });
+    if (this.size > this.compactAt) this.compact();
+  }
+
+  /** Rewrites the journal without records whose replay changes nothing. */
+  compact(): void {
+    const { records } = decodeRecords(readAll(this.fd));
+    const scratchClock = new ReplayClock();
+    const scratch: ReplayTarget = { registry: new Registry({ limits: this.target.registry.limits, clock: scratchClock }), startedBy: new Map() };
+    const kept: JournalRecord[] = [];
+    for (const record of records.slice(1) as JournalRecord[]) {
+      const before = scratch.registry.lastSeq;
+      replay([record], scratch, scratchClock, () => {});
+      if (!DROPPABLE_WHEN_SILENT.has(record.k) || scratch.registry.lastSeq !== before) kept.push(record);
+    }
+    const header = records[0] as JournalRecord;
+    const next = rewrite(this.options.path, [header, ...kept]);
+    closeSync(this.fd);
+    this.fd = next.fd;
+    this.size = next.size;
+    this.stats.records = kept.length;
+    this.stats.bytes = this.size;
+    this.stats.compactions++;
+    this.compactAt = Math.max(this.options.compactBytes ?? DEFAULT_COMPACT_BYTES, this.size * 2);
+    this.options.log(`journal ${this.options.path}: compacted ${records.length - 1} records to ${kept.length} (${this.size} bytes)`);
+  }
+
+  /** Closes the file; `remove` deletes it (a clean shutdown: the next agent starts empty). */
+  close(remove: boolean): void {
+    closeSync(this.fd);
+    if (remove) {
+      try {
+        unlinkSync(this.options.path);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+/** Replays records in order with the clock at each record's time; returns how many the core refused. */
+export function replay(
+  records: readonly JournalRecord[],
+  target: ReplayTarget,
+  clock: ReplayClock,
+  onFailure: (record: JournalRecord, error: unknown) => void,
+): number {
+  let failures = 0;
+  try {
+    for (const record of records) {
+      const apply = REPLAYERS[record.k];
+      clock.at = typeof record.t === "number" ? record.t : undefined;
+      try {
+        if (!apply) throw new Error(`unknown record kind "${record.k}"`);
+        apply(record, target);
+      } catch (error) {
+        failures++;
+        onFailure(record, error);
+      }
+    }
+  } finally {
+    clock.at = undefined;
+  }
+  return failures;
+}

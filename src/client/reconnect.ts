@@ -1,0 +1,100 @@
+// Riding out an agent restart: a client whose calls, when the agent goes away (UNAVAILABLE that is
+// not the agent's own "shutting down"), are retried with backoff on a fresh connection for up to
+// a reconnect window. Unary calls repeat (every state-changing verb is idempotent); a Start or
+// Watch stream is opened again with the same request (a Start with its start_id resumes its wait).
+import { existsSync } from "node:fs";
+import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
+import type { CallOptions } from "../rpc/service.js";
+import { type UnitSyncClient, connect } from "./client.js";
+import { isShuttingDown, isUnavailable } from "./errors.js";
+
+export interface ReconnectOptions {
+  owner?: string;
+  /** How long to keep trying after the agent went away; 0: never (fail at once, as before). */
+  reconnectMs: number;
+  /** Told once when the agent is lost and once when it answers again. */
+  notice?: (line: string) => void;
+}
+
+/** The agent went away without saying it shuts down: worth trying again. */
+export const isReconnectable = (error: unknown): boolean => isUnavailable(error) && !isShuttingDown(error);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function connectReconnecting(socketPath: string, options: ReconnectOptions): UnitSyncClient {
+  const fresh = () => connect(socketPath, { ...(options.owner ? { owner: options.owner } : {}), separate: true });
+  let current = fresh();
+  if (options.reconnectMs <= 0) return current;
+  let everAnswered = false;
+  let lostSince: number | undefined;
+  const notice = options.notice ?? (() => {});
+
+  /** After a failure: waits and reconnects if worth it, or rethrows. */
+  const recover = async (error: unknown, attempt: number, startedAt: number): Promise<void> => {
+    // No agent has ever answered and none left a socket behind: nobody is running one; say so at once.
+    if (!isReconnectable(error) || (!everAnswered && lostSince === undefined && !existsSync(socketPath))) throw error;
+    const now = Date.now();
+    if (lostSince === undefined) {
+      lostSince = now;
+      notice(`lost the agent on ${socketPath}; reconnecting for up to ${Math.round(options.reconnectMs / 1000)}s`);
+    }
+    if (now - Math.max(lostSince, startedAt) >= options.reconnectMs) throw error;
+    await sleep(Math.min(1_000, 25 * 2 ** Math.min(attempt, 6)));
+    current.close();
+    current = fresh();
+  };
+  const answered = () => {
+    everAnswered = true;
+    if (lostSince !== undefined) {
+      lostSince = undefined;
+      notice(`reconnected to the agent on ${socketPath}`);
+    }
+  };
+
+  const out: Record<string, unknown> = {};
+  for (const method of UnitSyncService.methods) {
+    const name = method.localName as keyof UnitSyncClient;
+    if (method.methodKind === "unary") {
+      out[name] = async (request: unknown, callOptions: CallOptions = {}) => {
+        // A deadline is a span from the call: each try gets the same span.
+        const span = callOptions.deadline ? callOptions.deadline.getTime() - Date.now() : undefined;
+        const startedAt = Date.now();
+        for (let attempt = 0; ; attempt++) {
+          const deadline = span === undefined ? undefined : new Date(Date.now() + span);
+          try {
+            const call = current[name] as (r: unknown, o: CallOptions) => Promise<unknown>;
+            const response = await call(request, { ...callOptions, ...(deadline ? { deadline } : {}) });
+            answered();
+            return response;
+          } catch (error) {
+            if (callOptions.signal?.aborted) throw error;
+            await recover(error, attempt, startedAt);
+          }
+        }
+      };
+    } else if (method.methodKind === "server_streaming") {
+      out[name] = (request: unknown, callOptions: CallOptions = {}) =>
+        (async function* () {
+          const startedAt = Date.now();
+          for (let attempt = 0; ; attempt++) {
+            try {
+              const open = current[name] as (r: unknown, o: CallOptions) => AsyncIterable<unknown>;
+              for await (const message of open(request, callOptions)) {
+                answered();
+                attempt = 0;
+                yield message;
+              }
+              return;
+            } catch (error) {
+              if (callOptions.signal?.aborted) throw error;
+              await recover(error, attempt, startedAt);
+            }
+          }
+        })();
+    }
+  }
+  return Object.assign(out as unknown as UnitSyncClient, {
+    socketPath,
+    close: () => current.close(),
+  });
+}

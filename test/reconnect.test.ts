@@ -1,0 +1,103 @@
+// Clients ride out an agent crash: kill -9 of a real agent and a new one on the same socket and
+// journal; a waiting `start` resumes, `run` keeps its command and reports when the agent is back,
+// one-shot verbs retry; a shutdown the agent announces still ends waits with exit 3 at once.
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import test from "ava";
+import { connect } from "../src/client/client.js";
+import { tempDir } from "./helpers/agent.js";
+import { stopProcess } from "./helpers/agent-process.js";
+import { type Spawned, cli, spawnCli } from "./helpers/cli.js";
+import { until } from "./helpers/drill.js";
+
+/** A real agent on `socketPath` (journal beside it), ready once it answers. */
+async function agentAt(t: import("ava").ExecutionContext, socketPath: string): Promise<Spawned> {
+  const agent = spawnCli(["agent", "--socket", socketPath]);
+  t.teardown(() => stopProcess(agent, "SIGKILL").then(() => {}));
+  const client = connect(socketPath);
+  try {
+    await until(async () => agent.child.exitCode !== null || (await client.ping({}, { deadline: new Date(Date.now() + 1_000) }), true), "the agent", 30_000);
+  } finally {
+    client.close();
+  }
+  if (agent.child.exitCode !== null) throw new Error(`agent exited: ${agent.stderr()}`);
+  return agent;
+}
+
+async function crash(agent: Spawned): Promise<void> {
+  agent.child.kill("SIGKILL");
+  await agent.done;
+}
+
+test("a waiting start, a running run and a one-shot verb ride out kill -9 and a restart of the agent", async (t) => {
+  const dir = tempDir(t);
+  const socketPath = join(dir, "agent.sock");
+  const first = await agentAt(t, socketPath);
+  const run = (argv: string[]) => cli(["--socket", socketPath, ...argv]);
+  t.is((await run(["want", "ide", "git-clone"])).code, 0);
+  t.is((await run(["want", "tests", "build"])).code, 0);
+  t.is((await run(["start", "git-clone"])).code, 0);
+  const waiting = spawnCli(["start", "ide", "--socket", socketPath, "--timeout", "2m"]);
+  t.teardown(() => stopProcess(waiting, "SIGKILL").then(() => {}));
+  await until(() => waiting.stdout().includes("is waiting for dependencies"), "start ide to wait", 30_000);
+  // A run whose command is running when the agent dies, and finishes after it is back.
+  const gate = join(dir, "gate");
+  const building = spawnCli(["run", "build", "--socket", socketPath, "--", "sh", "-c", `while [ ! -e ${gate} ]; do sleep 0.05; done`]);
+  t.teardown(() => stopProcess(building, "SIGKILL").then(() => {}));
+  await until(async () => (await run(["status", "build"])).stdout.includes("Status: started"), "build to run", 30_000);
+
+  await crash(first);
+  t.true(existsSync(socketPath), "a crashed agent leaves its socket behind");
+  // A one-shot verb while no agent answers: it waits for the new one.
+  const completing = cli(["--socket", socketPath, "complete", "git-clone"]);
+  const second = await agentAt(t, socketPath);
+  t.regex(second.stderr(), /replayed \d+ records/);
+  const completed = await completing;
+  t.is(completed.code, 0, completed.stderr);
+  t.is(completed.stdout, "Success\n", "Coder's stdout is unchanged");
+  t.regex(completed.stderr, /complete git-clone: lost the agent on .*; reconnecting for up to 30s/);
+
+  const started = await waiting.done;
+  t.is(started.code, 0, started.stderr);
+  t.regex(started.stderr, /start ide: reconnected to the agent/);
+  writeFileSync(gate, "");
+  const built = await building.done;
+  t.is(built.code, 0, built.stderr);
+  t.regex((await run(["status", "build"])).stdout, /Status: completed/);
+  t.regex((await run(["status", "ide"])).stdout, /Status: started/);
+  t.regex((await run(["status", "git-clone"])).stdout, /Status: completed/);
+  t.regex((await run(["list"])).stdout, /tests\s+pending/);
+});
+
+test("with no agent and no socket, a verb fails at once; --reconnect 0 keeps failing at once", async (t) => {
+  const dir = tempDir(t);
+  const missing = await cli(["--socket", join(dir, "none.sock"), "list"]);
+  t.is(missing.code, 3);
+  t.regex(missing.stderr, /no agent answers on/);
+  t.notRegex(missing.stderr, /reconnecting/);
+  // A stale socket (a crashed agent) with --reconnect 0: today's behaviour, exit 3 at once.
+  const socketPath = join(dir, "agent.sock");
+  await crash(await agentAt(t, socketPath));
+  const stale = await cli(["--socket", socketPath, "--reconnect", "0", "list"]);
+  t.is(stale.code, 3);
+  t.notRegex(stale.stderr, /reconnecting/);
+  // And with a short window, it gives up after it.
+  const short = await cli(["--socket", socketPath, "--reconnect", "300ms", "list"]);
+  t.is(short.code, 3);
+  t.regex(short.stderr, /reconnecting for up to 0s/);
+});
+
+test("an agent that shuts down (SIGTERM) ends waits with exit 3 at once: a shutdown is not a crash", async (t) => {
+  const dir = tempDir(t);
+  const socketPath = join(dir, "agent.sock");
+  const agent = await agentAt(t, socketPath);
+  t.is((await cli(["--socket", socketPath, "want", "x", "dep"])).code, 0);
+  const waiting = spawnCli(["start", "x", "--socket", socketPath]);
+  t.teardown(() => stopProcess(waiting, "SIGKILL").then(() => {}));
+  await until(() => waiting.stdout().includes("is waiting"), "start x to wait", 30_000);
+  agent.child.kill("SIGTERM");
+  const ended = await waiting.done;
+  t.is(ended.code, 3);
+  t.is(ended.stderr, "unitsync: start x: agent shutting down\n");
+  t.false(existsSync(`${socketPath}.journal`), "the journal ends with the agent");
+});
