@@ -14,7 +14,7 @@ const VERBS = ["agent", "ping", "want", "start", "complete", "fail", "list", "st
 
 /** Resolves once the agent reports a Start call waiting for `unit` (bounded). */
 async function unitWaiting(client: UnitSyncClient, unit: string): Promise<void> {
-  const until = Date.now() + 15_000;
+  const until = Date.now() + 50_000;
   while (!(await client.getUnit({ unit })).unit?.waiting) {
     if (Date.now() > until) throw new Error(`${unit} never started waiting`);
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -51,7 +51,7 @@ test("acceptance: a blocked start returns after its dependency completes, pushed
   t.is(b.code, 0, b.stderr);
   const lines = b.stdout.trimEnd().split("\n");
   t.is(lines[0], 'Unit "b" is waiting for dependencies to be satisfied: [a]');
-  t.true(lines.includes('Dependency "a" completed'), b.stdout);
+  t.true(b.stderr.split("\n").includes('Dependency "a" completed'), b.stderr);
   t.regex(lines.at(-1)!, /^Unit "b" finished waiting for dependencies: \[a\]/);
 
   // The agent's own record: b started no earlier than a finished.

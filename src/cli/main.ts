@@ -7,13 +7,13 @@ import { DEFAULT_TIMEOUT } from "./defaults.js";
 import { keepText } from "./text-options.js";
 
 /** Options that accumulate when repeated; every other repeated flag takes its last value. */
-const REPEATABLE = new Set(["--", "after"]);
+const REPEATABLE = new Set(["--", "after", "column"]);
 
 type Action = (...args: any[]) => Promise<number>;
 
 function build(io: Io) {
   const cli = cac("unitsync");
-  cli.option("--socket <path>", "Agent socket (default: $UNITSYNC_SOCKET, $XDG_RUNTIME_DIR/unitsync.sock, /tmp/unitsync-<uid>.sock)");
+  cli.option("--socket <path>", "Agent socket (default: $UNITSYNC_SOCKET, $CODER_AGENT_SOCKET_PATH, $XDG_RUNTIME_DIR/unitsync.sock, /tmp/unitsync-<uid>.sock)");
   cli.option("--socket-path <path>", "Alias of --socket, as coder exp sync spells it");
 
   const verb = (name: string, description: string, action: Action) => cli.command(name, description).action(action);
@@ -46,13 +46,15 @@ function build(io: Io) {
   )
     .option("--reason <text>", "Why it failed")
     .example('unitsync fail git-clone --reason "repository not found"');
-  verb("list", "List every registered unit", async (options) => (await import("./unit-verbs.js")).list(io, options))
+  verb("list", "List every registered unit", async (options) => (await import("./list-status-verbs.js")).list(io, options))
     .option("-o, --output <format>", "table or json")
+    .option("-c, --column <columns>", "Columns of the table: unit, status, ready (comma-separated or repeated)")
     .example("unitsync list -o json");
   verb("status <unit>", "Show a unit, what blocks it and its dependencies", async (unit, options) =>
-    (await import("./unit-verbs.js")).status(io, unit, options),
+    (await import("./list-status-verbs.js")).status(io, unit, options),
   )
     .option("-o, --output <format>", "table or json")
+    .option("-c, --column <columns>", "Columns of the table: depends on, required status, current status, satisfied")
     .example("unitsync status ide");
 
   verb("run <unit>", "Wait for dependencies, run a command, then complete or fail the unit by its exit status", async (unit, options) =>
