@@ -15,6 +15,7 @@ export interface AgentFlags extends GlobalOptions {
   maxStreams?: unknown;
   maxReason?: unknown;
   maxEvents?: unknown;
+  maxName?: unknown;
 }
 
 /** A limit flag's value: a whole number ≥ 1, or undefined when the flag is absent. */
@@ -38,6 +39,7 @@ export function limitOptions(flags: AgentFlags): Pick<AgentOptions, "limits" | "
   set("dependenciesPerUnit", limitFlag(flags.maxDependencies, "max-dependencies"));
   set("reasonLength", limitFlag(flags.maxReason, "max-reason"));
   set("events", limitFlag(flags.maxEvents, "max-events"));
+  set("nameLength", limitFlag(flags.maxName, "max-name"));
   const maxMessageBytes = limitFlag(flags.maxMessageBytes, "max-message-bytes");
   const maxStreams = limitFlag(flags.maxStreams, "max-streams");
   return {

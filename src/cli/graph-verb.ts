@@ -38,11 +38,15 @@ export function toDot(graph: GetGraphResponse): string {
   return lines.join("\n") + "\n";
 }
 
+/** Text inside a Mermaid "quoted" label: quotes and markup as Mermaid's entity codes. */
+const mermaidText = (text: string) =>
+  text.replace(/[#"<>&]/g, (c) => ({ "#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;" })[c]!);
+
 export function toMermaid(graph: GetGraphResponse): string {
   // Unit names may hold characters Mermaid ids cannot, so nodes get generated ids and quoted labels.
   const id = new Map(graph.nodes.map((n, i) => [n.name, `u${i}`]));
   const lines = ["flowchart LR"];
-  for (const node of graph.nodes) lines.push(`  ${id.get(node.name)}["${node.name}<br/>${statusName(node.status)}"]:::${statusName(node.status).replace(" ", "_")}`);
+  for (const node of graph.nodes) lines.push(`  ${id.get(node.name)}["${mermaidText(node.name)}<br/>${statusName(node.status)}"]:::${statusName(node.status).replace(" ", "_")}`);
   for (const edge of graph.edges) {
     const condition = conditionName(edge.required);
     const arrow = edge.satisfied ? "-->" : "-.->";
@@ -65,9 +69,11 @@ export function graphJson(graph: GetGraphResponse) {
 }
 
 export function graph(io: Io, options: GlobalOptions & { output?: string }): Promise<number> {
-  const format = outputFormat(options.output, ["dot", "mermaid", "json"]);
+  // "names" (one per line, for shell completion) is not advertised.
+  const format = options.output === "names" ? "names" : outputFormat(options.output, ["dot", "mermaid", "json"]);
   return withClient(io, options, "graph", async (client) => {
     const response = await client.getGraph({}, { deadline: deadlineIn(SHORT_DEADLINE_MS) });
+    if (format === "names") return void io.stdout.write(response.nodes.map((n) => `${n.name}\n`).join(""));
     io.stdout.write(format === "dot" ? toDot(response) : format === "mermaid" ? toMermaid(response) : json(graphJson(response)));
   });
 }

@@ -25,6 +25,7 @@ function build(io: Io) {
     .option("--max-streams <n>", "Open start and watch calls at once (default 20000)")
     .option("--max-reason <n>", "Characters in a failure reason (default 4096)")
     .option("--max-events <n>", "Events kept for timeline and watch; the oldest are dropped first (default 100000)")
+    .option("--max-name <n>", "Characters in a unit name (default 1024)")
     .example("unitsync agent --socket /run/unitsync.sock");
   verb("ping", "Check that the agent answers", async (options) => (await import("./unit-verbs.js")).ping(io, options))
     .option("-o, --output <format>", "text or json (json includes live counts)")
@@ -60,10 +61,11 @@ function build(io: Io) {
   verb("run <unit>", "Wait for dependencies, run a command, then complete or fail the unit by its exit status", async (unit, options) =>
     (await import("./run-verb.js")).run(io, unit, options),
   )
-    .option("--after <units>", "Dependencies, comma-separated or repeated")
+    .option("--after <units>", "Dependencies, comma-separated or repeated; write \\, for a comma inside a unit name")
     .option("--timeout <duration>", "How long to wait for the dependencies (0: no limit)", { default: DEFAULT_TIMEOUT })
     .option("--optional", "If no agent answers, run the command anyway with a warning")
-    .example("unitsync run ide --after git-clone,env-setup -- code-server --port 8080");
+    .example("unitsync run ide --after git-clone,env-setup -- code-server --port 8080")
+    .example("unitsync run app --after 'db\\,primary' -- ./start.sh   # depends on the unit \"db,primary\"");
 
   verb("watch [...units]", "Watch units change live (a table on a TTY, JSON lines otherwise)", async (units, options) =>
     (await import("./watch-verb.js")).watch(io, units, options),
@@ -107,9 +109,41 @@ function printingTo<T>(io: Io, fn: () => T): T {
   }
 }
 
+/** Every spelling of an option that takes a value (`-o`, `--output`, `--socket`…), from the verbs' definitions. */
+function valueOptions(cli: ReturnType<typeof cac>): Set<string> {
+  const out = new Set<string>();
+  for (const command of [cli.globalCommand, ...cli.commands]) {
+    for (const option of command.options) {
+      if (!/[<[]/.test(option.rawName)) continue;
+      for (const part of option.rawName.split(/[ ,]+/)) if (part.startsWith("-")) out.add(part);
+    }
+  }
+  return out;
+}
+
+/**
+ * An argument that starts with "-" is an option. A single dash with several letters (`-dash`)
+ * would otherwise be read as the flags d, a, s, h — and print help — so it is refused here as
+ * an unknown option, before anything runs. The value of an option and everything after "--"
+ * are left alone.
+ */
+function refuseUnknownShortOptions(argv: readonly string[], cli: ReturnType<typeof cac>): void {
+  const takesValue = valueOptions(cli);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") return;
+    if (takesValue.has(arg)) {
+      i++;
+      continue;
+    }
+    if (/^-[^-]./.test(arg)) throw new CommandError(`unknown option ${arg}; an argument that starts with "-" is an option (see "unitsync --help")`, ExitCode.usage);
+  }
+}
+
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const cli = build(io);
   try {
+    refuseUnknownShortOptions(argv, cli);
     const parsed = printingTo(io, () => cli.parse(["node", "unitsync", ...argv], { run: false }));
     if (parsed.options.help || parsed.options.version) return ExitCode.ok;
     if (!cli.matchedCommand) {

@@ -21,10 +21,28 @@ export interface RunOptions extends GlobalOptions {
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
-/** `--after a,b --after c` → [a, b, c]. */
+/**
+ * `--after a,b --after c` → [a, b, c]. Commas separate names and blanks around a name are
+ * dropped; `\,` is a comma inside a name and `\\` a backslash (`--after 'db\,primary,cache'`).
+ */
 export function parseAfter(after: RunOptions["after"]): string[] {
   const values = after === undefined ? [] : Array.isArray(after) ? after : [after];
-  return values.flatMap((v) => String(v).split(",")).map((s) => s.trim()).filter((s) => s.length > 0);
+  return values.flatMap((v) => splitNames(String(v))).map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function splitNames(text: string): string[] {
+  const names: string[] = [];
+  let current = "";
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === "\\" && (text[i + 1] === "," || text[i + 1] === "\\")) current += text[++i];
+    else if (ch === ",") {
+      names.push(current);
+      current = "";
+    } else current += ch;
+  }
+  names.push(current);
+  return names;
 }
 
 interface Outcome {
