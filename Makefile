@@ -2,12 +2,12 @@
 BIN := node_modules/.bin
 export NODE_EXTRA_CA_CERTS :=
 
-.PHONY: all deps gen check lint typecheck gen-check breaking build sea python test fuzz drills up bench clean
+.PHONY: all deps gen check lint typecheck gen-check breaking build sea python test fuzz drills up up-failure up-scripts bench clean
 
 # System packages the tests use: Graphviz (graph -o dot is checked by dot), Python's gRPC (the
 # Python client example) and zsh (its completion script). Debian package names; installed only
 # when missing.
-APT_PACKAGES := graphviz python3-grpcio python3-grpc-tools zsh
+APT_PACKAGES := graphviz python3-grpcio python3-grpc-tools zsh systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
@@ -76,7 +76,17 @@ drills: build
 	UNITSYNC_DRILLS=long UNITSYNC_FIGURES=$(FIGURES) $(BIN)/ava --timeout=20m --concurrency=1 dist/test/drill-wire.test.js dist/test/drill-faults.test.js dist/test/limits.test.js
 	@echo "figures:" && cat $(FIGURES)
 
+# The example plan: parallel steps, a lock, services with readiness, a retried step; then
+# examples/plan/smoke.sh asks the services and up stops them, dependents first. Exit 0.
 up: build
+	WORKSPACE=$$(mktemp -d) node bin/unitsync.cjs up -f examples/unitsync.yaml --then sh examples/plan/smoke.sh
+
+# The same plan with lint-config failing: only its dependents are not run, and up exits 1.
+up-failure: build
+	DEMO_FAILURE=1 WORKSPACE=$$(mktemp -d) node bin/unitsync.cjs up -f examples/unitsync.yaml --then sh examples/plan/smoke.sh
+
+# The scripts of examples/ that call unitsync themselves, in parallel under one agent.
+up-scripts: build
 	node bin/unitsync.cjs up --dir examples
 
 # Figures, never pass/fail: a table on stdout and bench/results.json. BENCH_QUICK=1 for a short run.

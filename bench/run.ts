@@ -1,7 +1,7 @@
 // The benchmark suite: every figure measured in one run on this machine, printed as a table and
 // written to bench/results.json. Figures, never pass/fail.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,6 +9,8 @@ import { performance } from "node:perf_hooks";
 import { type UnitSyncClient, connect } from "../src/client/client.js";
 import { startAgent } from "../src/agent/server.js";
 import { Registry } from "../src/core/registry.js";
+import { cliVsFloor } from "./floor.js";
+import { planBench } from "./plan.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin/unitsync.cjs");
@@ -88,26 +90,15 @@ async function wake(): Promise<void> {
   await agent.close();
 }
 
-/** One `unitsync ping` process against bare `node -e 0`, interleaved so load hits both alike. */
+/** One `unitsync ping` process against bare `node -e 0` and a raw node:http2 Ping, interleaved. */
 async function cli(): Promise<void> {
   const socket = join(work, "cli.sock");
   const { child, client } = await agentProcess(socket);
-  const run = (args: string[]) => {
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, args, { env, stdio: "ignore" });
-    if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}`);
-    return performance.now() - t0;
-  };
-  run([BIN, "ping", "--socket", socket]); // fills the code cache, as the first call on a machine does
-  const cliTimes: number[] = [];
-  const nodeTimes: number[] = [];
-  for (let i = 0; i < (QUICK ? 10 : 40); i++) {
-    nodeTimes.push(run(["-e", "0"]));
-    cliTimes.push(run([BIN, "ping", "--socket", socket]));
-  }
-  record("cli_ms", median(cliTimes), 1);
-  record("node_ms", median(nodeTimes), 1);
-  record("cli_ratio", median(cliTimes) / median(nodeTimes), 2);
+  // The single executable is timed too when `make sea` built it from the current bundle.
+  const sea = join(ROOT, "dist/sea/unitsync");
+  const fresh = existsSync(sea) && statSync(sea).mtimeMs >= statSync(join(ROOT, "dist/unitsync.cjs")).mtimeMs;
+  const figures = cliVsFloor({ bin: BIN, socket, env, work, rounds: QUICK ? 10 : 40, ...(fresh ? { sea } : {}) });
+  for (const [key, value] of Object.entries(figures)) record(key, value, key.includes("ratio") || key.includes("vs") ? 2 : 1);
   client.close();
   await stop(child);
 }
@@ -291,6 +282,7 @@ const TARGETS: Record<string, [string, number]> = {
   wake_p50_ms: ["<=", 1],
   wake_p99_ms: ["<=", 5],
   cli_ratio: ["<=", 2],
+  chain_vs_poll: ["<=", 0.15],
   chain10_s: ["<=", 1.5],
   declare_s: ["<=", 5],
   waiters_10k_rss_mb: ["<=", 300],
@@ -310,8 +302,10 @@ async function main(): Promise<void> {
       // The scripts use coder's verbs (want, start, complete); run_chain10_s uses one `run` each.
       record("chain10_s", await chain(10, "coder"), 3);
       record("chain50_s", await chain(50, "coder"), 3);
+      for (const [key, value] of Object.entries(await planBench(work))) record(key, value, 3);
       record("poll_chain10_s", await chain(10, "poll"), 3);
       record("run_chain10_s", await chain(10, "run"), 3);
+      record("chain_vs_poll", (results.chain10_s as number) / (results.poll_chain10_s as number), 3);
     }],
     ["declare", declare],
     ["edges", () => {

@@ -1,9 +1,12 @@
 #!/bin/sh
-# Builds dist/sea/unitsync from the bundle (dist/unitsync.cjs): a copy of this node with the bundle
-# and its V8 code cache injected, so it runs on a machine with no Node.js. Needs Node >= 20.12.
+# Builds dist/sea/unitsync from the bundles: a copy of this node with the CLI bundle
+# (dist/unitsync.cjs) and its V8 code cache injected, and the agent bundle (dist/unitsync-agent.cjs)
+# as an asset that `agent` and `up` load, so it runs on a machine with no Node.js. Needs Node >= 20.12.
 set -eu
 cd "$(dirname "$0")/.."
-test -f dist/unitsync.cjs || { echo "build-sea: dist/unitsync.cjs is missing; run 'make build' first" >&2; exit 1; }
+for f in dist/unitsync.cjs dist/unitsync-agent.cjs; do
+  test -f "$f" || { echo "build-sea: $f is missing; run 'make build' first" >&2; exit 1; }
+done
 mkdir -p dist/sea
 rm -f dist/sea/unitsync dist/sea/unitsync.tmp
 node --experimental-sea-config sea-config.json

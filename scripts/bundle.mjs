@@ -1,10 +1,15 @@
-// Bundles the CLI into one self-contained CommonJS file, dist/unitsync.cjs, that also runs as a
-// Node single executable: every dependency is inside, including the .proto files that
-// grpc-health-check and @grpc/reflection otherwise read from their package folders at run time.
+// Bundles the CLI into two CommonJS files that also run inside the Node single executable:
+// dist/unitsync.cjs, what every verb loads (the CLI, the client, grpc-js, protobuf-es), and
+// dist/unitsync-agent.cjs, the agent side (server, handlers, core, health, reflection, protobufjs,
+// proto-loader) that only `agent` and `up` load, at run time, from the file beside the first one
+// (or from the executable's assets). A module both sides use exists once: the agent bundle takes
+// it from the CLI bundle's instance. The .proto files grpc-health-check and @grpc/reflection
+// otherwise read from their package folders at run time are embedded.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { build } from "esbuild";
+import { leanProtobuf } from "./lean-protobuf.mjs";
 
 const require = createRequire(import.meta.url);
 
@@ -57,13 +62,114 @@ module.exports = { ...real, loadSync };
   },
 };
 
-await build({
-  entryPoints: ["src/cli/bin.ts"],
-  bundle: true,
-  platform: "node",
-  format: "cjs",
-  target: "node20",
-  logLevel: "warning",
+/** Where the agent bundle finds its host: the CLI bundle sets this to a function of a module key. */
+const HOST = 'Symbol.for("unitsync.bundle.host")';
+const AGENT_FILE = "unitsync-agent.cjs";
+const ROOT = process.cwd();
+const keyOf = (path) => relative(ROOT, path);
+
+// unix-dgram (the notify check's socket) is a native addon: loaded from node_modules at run time, never bundled.
+const common = { bundle: true, platform: "node", format: "cjs", target: "node20", logLevel: "warning", external: ["unix-dgram"] };
+
+/**
+ * grpc-js requires @grpc/proto-loader (and with it protobufjs) only inside the functions that
+ * build its channelz and ORCA services, which unitsync never serves: in the CLI bundle they get a
+ * stand-in that says so instead of ~300 KB nobody runs.
+ */
+const noProtoLoader = {
+  name: "no-proto-loader",
+  setup(b) {
+    b.onResolve({ filter: /^@grpc\/proto-loader$/ }, (args) =>
+      args.importer.includes("/node_modules/@grpc/grpc-js/") ? { path: "proto-loader", namespace: "no-proto-loader" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "no-proto-loader" }, () => ({
+      contents: 'exports.loadSync = () => { throw new Error("unitsync serves neither channelz nor ORCA: @grpc/proto-loader is not bundled"); };',
+      loader: "js",
+    }));
+  },
+};
+const cliEntry = { entryPoints: ["src/cli/bin.ts"], ...common };
+
+/** Imports from outside src/agent/ into it: they all reach the agent bundle through one module. */
+const intoAgent = (args) => !args.importer.includes("/src/agent/") && /(^|\/)agent\/[a-z-]+\.js$/.test(args.path);
+
+/** Pass 1: which modules the CLI bundle holds (the agent side left out). */
+const probe = await build({
+  ...cliEntry,
+  write: false,
   outfile: "dist/unitsync.cjs",
-  plugins: [embedProtos],
+  metafile: true,
+  plugins: [leanProtobuf, noProtoLoader, { name: "no-agent", setup: (b) => b.onResolve({ filter: /.*/ }, (args) => (intoAgent(args) ? { path: args.path, external: true } : undefined)) }],
+});
+// The modules whose code is in the output (a module imported but tree-shaken away does not count).
+const inCli = new Set(Object.keys(Object.values(probe.metafile.outputs)[0].inputs));
+if (process.env.BUNDLE_WHY) for (const [k, v] of Object.entries(probe.metafile.inputs)) for (const i of v.imports) if (i.path.includes(process.env.BUNDLE_WHY)) console.error(k, "->", i.path);
+
+/** Pass 2: the agent bundle; every module the CLI bundle holds comes from the CLI bundle's instance. */
+const shared = new Set();
+const fromHost = {
+  name: "from-host",
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === "real" || args.kind === "entry-point" || args.namespace !== "file") return undefined;
+      const real = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: "real" });
+      if (real.errors.length > 0 || real.external || !real.path) return undefined;
+      const key = keyOf(real.path);
+      if (!inCli.has(key)) return undefined;
+      shared.add(key);
+      return { path: key, namespace: "host" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "host" }, (args) => ({ contents: `module.exports = globalThis[${HOST}](${JSON.stringify(args.path)});`, loader: "js" }));
+  },
+};
+await build({
+  ...common,
+  stdin: { contents: 'export * from "./src/agent/server.ts";\nexport * from "./src/agent/socket-file.ts";\n', resolveDir: ROOT, sourcefile: "agent-bundle.ts", loader: "ts" },
+  outfile: `dist/${AGENT_FILE}`,
+  plugins: [fromHost, embedProtos, leanProtobuf],
+});
+
+/**
+ * Pass 3: the CLI bundle. The agent's modules are one small module that lends the agent bundle
+ * the shared modules, then loads it: from the executable's assets, through the launcher's code
+ * cache, or with a plain require.
+ */
+const agentLoader = `
+const host = {
+${[...shared].sort().map((key) => `  ${JSON.stringify(key)}: () => require(${JSON.stringify(resolve(ROOT, key))}),`).join("\n")}
+};
+globalThis[${HOST}] = (key) => {
+  if (!Object.hasOwn(host, key)) throw new Error("unitsync: the agent bundle needs a module the CLI bundle lacks: " + key);
+  return host[key]();
+};
+const sea = require("node:sea");
+function load() {
+  if (sea.isSea()) {
+    const { Script } = require("node:vm");
+    const source = sea.getAsset(${JSON.stringify(AGENT_FILE)}, "utf8");
+    const fn = new Script("(function (exports, require, module, __filename, __dirname) {" + source + "\\n})", { filename: ${JSON.stringify(AGENT_FILE)} }).runInThisContext();
+    const mod = { exports: {} };
+    fn.call(mod.exports, mod.exports, require, mod, ${JSON.stringify(AGENT_FILE)}, __dirname);
+    return mod.exports;
+  }
+  const file = require("node:path").join(__dirname, ${JSON.stringify(AGENT_FILE)});
+  const launcher = globalThis[Symbol.for("unitsync.launcher.load")];
+  return launcher ? launcher(file) : require(file);
+}
+module.exports = load();
+`;
+await build({
+  ...cliEntry,
+  outfile: "dist/unitsync.cjs",
+  plugins: [
+    leanProtobuf,
+    noProtoLoader,
+    {
+      name: "agent-loader",
+      setup(b) {
+        b.onResolve({ filter: /.*/ }, (args) => (intoAgent(args) ? { path: "agent", namespace: "agent-loader" } : undefined));
+        b.onLoad({ filter: /.*/, namespace: "agent-loader" }, () => ({ contents: agentLoader, loader: "js", resolveDir: join(ROOT, "src/cli") }));
+      },
+    },
+  ],
 });

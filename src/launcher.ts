@@ -1,12 +1,21 @@
-// Starts the bundled CLI through a per-user V8 code cache, so each script call skips parsing and
-// compiling the bundle (Node 20 has no built-in compile cache). Any cache trouble falls back to a
+// Starts the bundled CLI (and, for the verbs that need it, the agent bundle) through a per-user V8
+// code cache, so each call skips parsing and compiling them (Node 20 has no built-in compile cache). Any cache trouble falls back to a
 // plain compile: the cache only ever makes a call faster.
-import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { Script } from "node:vm";
+
+/**
+ * 64 bits of FNV-1a as 16 hex digits: enough to tell installations and builds apart, and unlike
+ * node:crypto it loads nothing (crypto costs every call a few milliseconds).
+ */
+function hash(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n);
+  return h.toString(16).padStart(16, "0");
+}
 
 function cacheDirectory(env: NodeJS.ProcessEnv): string {
   if (env.UNITSYNC_CACHE_DIR) return env.UNITSYNC_CACHE_DIR;
@@ -24,14 +33,13 @@ function verbOf(argv: readonly string[]): string {
   return verb && /^[a-z]{1,16}$/.test(verb) ? verb : "default";
 }
 
-/** Runs the CommonJS bundle at `file` as if required, compiling it from the cache when possible. */
-export function launch(file: string): void {
+/** Compiles and runs the CommonJS file at `file` as if required, from the cache when possible. */
+function run(file: string, name: string): unknown {
   const source = readFileSync(file, "utf8");
   const stat = statSync(file);
-  // Named by the installation (the bundle's path) and its build (size, mtime, and the V8 that
+  // Named by the installation (the file's path) and its build (size, mtime, and the V8 that
   // compiles it), so an upgrade or a rebuild starts a new cache and removes the old one.
-  const hash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
-  const installation = `cli-${hash(file)}-`;
+  const installation = `${name}-${hash(file)}-`;
   const build = `${installation}${hash(`${stat.size}\0${stat.mtimeMs}\0${process.version}\0${process.arch}`)}-`;
   const directory = cacheDirectory(process.env);
   const cacheFile = join(directory, `${build}${verbOf(process.argv)}.v8`);
@@ -51,8 +59,8 @@ export function launch(file: string): void {
         const temporary = `${cacheFile}.${process.pid}`;
         writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
         renameSync(temporary, cacheFile);
-        for (const name of readdirSync(directory)) {
-          if (name.startsWith(installation) && !name.startsWith(build)) rmSync(join(directory, name), { force: true });
+        for (const entry of readdirSync(directory)) {
+          if (entry.startsWith(installation) && !entry.startsWith(build)) rmSync(join(directory, entry), { force: true });
         }
       } catch {
         // a read-only home or a full disk only costs speed
@@ -62,4 +70,14 @@ export function launch(file: string): void {
   const module = { exports: {} as object, id: file, filename: file, loaded: false };
   const fn = script.runInThisContext() as (...args: unknown[]) => void;
   fn.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  return module.exports;
+}
+
+/**
+ * Runs the CLI bundle at `file`. The agent bundle beside it, which only `agent` and `up` load,
+ * comes through here too (the CLI bundle looks for this loader) and gets its own cache.
+ */
+export function launch(file: string): void {
+  (globalThis as Record<symbol, unknown>)[Symbol.for("unitsync.launcher.load")] = (path: string) => run(path, "agent");
+  run(file, "cli");
 }

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import test, { type ExecutionContext } from "ava";
-import { goQuote } from "../src/cli/coder-format.js";
+import { goQuote } from "../src/view/coder-format.js";
 import { tempDir, withAgent } from "./helpers/agent.js";
 import { BIN, type CliResult, cli, spawnProcess } from "./helpers/cli.js";
 

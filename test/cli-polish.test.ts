@@ -49,7 +49,7 @@ test("bash completion is valid bash and completes verbs, options, their values a
   t.is(syntax.status, 0, syntax.stderr);
 
   t.deepEqual(await completeInBash(script, ["unitsync", "st"]), ["start", "status"]);
-  t.deepEqual(await completeInBash(script, ["unitsync", "c"]), ["complete", "completion"]);
+  t.deepEqual(await completeInBash(script, ["unitsync", "co"]), ["complete", "completion"]);
   t.deepEqual(await completeInBash(script, ["unitsync", "list", "--o"]), ["--output"]);
   t.deepEqual(await completeInBash(script, ["unitsync", "run", "ide", "--a"]), ["--after"]);
   t.true((await completeInBash(script, ["unitsync", "run", "ide", "--", "bas"])).includes("bash"), "after --, the command to run");

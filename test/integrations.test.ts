@@ -1,8 +1,7 @@
-// The integration examples, run where they can run here: the Docker entrypoint on its start-up
-// folder, the systemd units through systemd-analyze, the Kubernetes pod's wiring, and the Coder
-// template's scripts in parallel as Coder runs them (no Docker, kubelet or Coder on this machine).
+// The integration examples, run where they can run here: the systemd units through
+// systemd-analyze, the Kubernetes pod's wiring, and the Coder template's scripts in parallel as Coder runs them (no Docker, kubelet or Coder on this machine).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -21,50 +20,7 @@ function binDir(t: ExecutionContext, tools: Record<string, string> = {}): string
   return bin;
 }
 
-test("the Docker entrypoint runs the start-up folder under unitsync, then the container's command", async (t) => {
-  const dir = tempDir(t);
-  const env = {
-    PATH: `${binDir(t)}:${process.env.PATH}`,
-    UNITSYNC_SOCKET: join(dir, "agent.sock"),
-    UNITSYNC_STARTUP_DIR: join(EXAMPLES, "docker/startup.d"),
-    UNITSYNC_LOG_DIR: join(dir, "logs"),
-    WORKSPACE: join(dir, "workspace"),
-  };
-  const result = await spawnProcess("sh", [join(EXAMPLES, "docker/entrypoint.sh"), "sh", "-c", 'cat "$WORKSPACE/app.conf"'], env).done;
-  t.is(result.code, 0, result.stderr);
-  // The command ran after the start-up finished, and saw what the units produced.
-  t.regex(result.stdout, /start-up complete[^]*greeting = hello from unitsync/);
-  for (const unit of ["workspace", "config", "cache", "ready"]) t.regex(result.stdout, new RegExp(`${unit}\\s+completed`));
-  t.deepEqual(readdirSync(env.UNITSYNC_LOG_DIR).filter((f) => f.endsWith(".log") && f !== "agent.log").sort(), [
-    "10-workspace.log",
-    "20-config.log",
-    "30-cache.log",
-    "40-ready.log",
-  ]);
-  // The Dockerfile's entrypoint and start-up folder are these files.
-  const dockerfile = readFileSync(join(EXAMPLES, "docker/Dockerfile"), "utf8");
-  t.regex(dockerfile, /COPY examples\/integrations\/docker\/entrypoint.sh \/usr\/local\/bin\/unitsync-entrypoint/);
-  t.regex(dockerfile, /COPY examples\/integrations\/docker\/startup.d\/ \/etc\/unitsync\/startup.d\//);
-  t.regex(dockerfile, /ENTRYPOINT \["\/usr\/local\/bin\/unitsync-entrypoint"\]/);
-});
-
-test("the Docker entrypoint exits 1 and never runs the command when a start-up unit fails", async (t) => {
-  const dir = tempDir(t);
-  const startup = join(dir, "startup.d");
-  mkdirSync(startup);
-  writeFileSync(join(startup, "10-broken"), "#!/bin/sh\nexec unitsync run broken -- sh -c 'exit 7'\n", { mode: 0o755 });
-  writeFileSync(join(startup, "20-after"), "#!/bin/sh\nexec unitsync run after --after broken -- true\n", { mode: 0o755 });
-  const env = {
-    PATH: `${binDir(t)}:${process.env.PATH}`,
-    UNITSYNC_SOCKET: join(dir, "agent.sock"),
-    UNITSYNC_STARTUP_DIR: startup,
-    UNITSYNC_LOG_DIR: join(dir, "logs"),
-  };
-  const result = await spawnProcess("sh", [join(EXAMPLES, "docker/entrypoint.sh"), "sh", "-c", "echo the command ran"], env).done;
-  t.is(result.code, 1);
-  t.false(result.stdout.includes("the command ran"));
-  t.regex(result.stderr, /start-up failed; the scripts' logs are in .*logs/);
-});
+// The Docker entrypoint (a plan run with `up -f … --then`) is tested in integrations-plan.test.ts.
 
 const SYSTEMD_ANALYZE = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].find((path) => existsSync(path));
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
 import { eventually, tempDir, withAgent } from "./helpers/agent.js";
 import { ROOT, cli, spawnProcess } from "./helpers/cli.js";
+import { ProcessState_Phase } from "../gen/unitsync/v1/unitsync_pb.js";
 
 const PYTHON = "/usr/bin/python3"; // Debian's, with python3-grpcio and python3-grpc-tools
 const EXAMPLE = join(ROOT, "examples/python");
@@ -27,7 +28,7 @@ function python(gen: string, args: string[]) {
 
 test("the Python client declares a dependency, waits through Start printing progress, runs its work and completes", async (t) => {
   const gen = generate(t);
-  const { agent, socketPath } = await withAgent(t);
+  const { agent, socketPath, client: agentClient } = await withAgent(t);
   const client = python(gen, ["--socket", socketPath, "ide", "--after", "git-clone", "--", "/bin/echo", "ide is up"]);
   await eventually(() => client.stdout().includes("waiting for git-clone"), "the client to wait for git-clone", 30_000);
   t.is(agent.registry.get("ide").status, "pending");
@@ -42,6 +43,12 @@ test("the Python client declares a dependency, waits through Start printing prog
     ["ide depends on git-clone", "waiting for git-clone", "git-clone completed", lines.find((l) => l.startsWith("started ide after"))!, "ide is up", "completed ide"],
   );
   t.is(agent.registry.get("ide").status, "completed");
+  // The client reported its work's process through ReportProcess: its pid, then its exit status.
+  const reported = (await agentClient.getUnit({ unit: "ide" })).unit!.process!;
+  t.is(reported.phase, ProcessState_Phase.EXITED);
+  t.true(reported.pid > 0);
+  t.is(reported.exitCode, 0);
+  t.is(reported.exitReason, "");
 });
 
 test("the Python client exits 5 naming the failed dependency, and never runs its work", async (t) => {

@@ -43,6 +43,25 @@ def wait_to_start(stub, unit, timeout):
             print("started %s after %d ms" % (unit, response.started.waited_ms), flush=True)
 
 
+def report(stub, unit, **process):
+    """Tells the agent what the unit's process is doing (status, list and watch show it)."""
+    try:
+        stub.ReportProcess(pb.ReportProcessRequest(unit=unit, process=pb.ProcessState(attempt=1, max_attempts=1, **process)), timeout=5)
+    except grpc.RpcError as error:  # an older agent: the outcome still goes through Complete/Fail
+        print("unitsync_client: could not report the process: %s" % error.details(), file=sys.stderr)
+
+
+def run_reported(stub, unit, command):
+    """Runs the unit's work, reporting its pid while it runs and its exit status after."""
+    child = subprocess.Popen(command)
+    report(stub, unit, phase=pb.ProcessState.PHASE_RUNNING, pid=child.pid)
+    status = child.wait()
+    reason = "" if status == 0 else ("killed by signal %d" % -status if status < 0 else "exit status %d" % status)
+    code = 128 - status if status < 0 else status
+    report(stub, unit, phase=pb.ProcessState.PHASE_EXITED, pid=child.pid, exit_code=code, exit_reason=reason)
+    return code
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog="-- COMMAND...: the unit's work (default: none)")
     parser.add_argument("unit")
@@ -75,7 +94,7 @@ def main():
                 return 4
             return 5 if code == grpc.StatusCode.FAILED_PRECONDITION else 1
 
-        status = subprocess.call(command) if command else 0
+        status = run_reported(stub, unit, command) if command else 0
         if status == 0:
             stub.Complete(pb.CompleteRequest(unit=unit), timeout=5)
             print("completed %s" % unit, flush=True)

@@ -2,6 +2,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { UnitEvent } from "../core/event-log.js";
+import type { ProcessView } from "../core/processes.js";
 import type { UnitView } from "../core/registry.js";
 import { conditionToProto, eventKindToProto, statusToProto } from "../rpc/enums.js";
 import type { Timeline } from "../core/timeline.js";
@@ -13,8 +14,10 @@ import {
   type Event,
   type Unit,
 } from "../../gen/unitsync/v1/unitsync_pb.js";
+import { eventProcess, processToProto } from "./process-convert.js";
 
-export function unitToProto(view: UnitView): Unit {
+/** `process`: what the unit's runner last reported (see src/core/processes.ts). */
+export function unitToProto(view: UnitView, process?: ProcessView): Unit {
   return create(UnitSchema, {
     name: view.name,
     status: statusToProto(view.status),
@@ -32,6 +35,7 @@ export function unitToProto(view: UnitView): Unit {
     attempt: view.attempt,
     ...(view.registeredAt !== undefined ? { registeredAt: timestampFromMs(view.registeredAt) } : {}),
     ...(view.changedAt !== undefined ? { changedAt: timestampFromMs(view.changedAt) } : {}),
+    ...(process ? { process: processToProto(process) } : {}),
   });
 }
 
@@ -46,12 +50,18 @@ export function eventToProto(event: UnitEvent): Event {
     reason: event.reason,
     dependsOn: [...event.dependsOn],
     attempt: event.attempt ?? 0,
+    process: eventProcess(event),
   });
 }
 
 const optionalTimestamp = (ms: number | undefined) => (ms === undefined ? undefined : timestampFromMs(ms));
 
-export function timelineToProto(timeline: Timeline, events: UnitEvent[], droppedEvents: number): GetTimelineResponse {
+export function timelineToProto(
+  timeline: Timeline,
+  events: UnitEvent[],
+  droppedEvents: number,
+  processOf: (unit: string) => ProcessView | undefined = () => undefined,
+): GetTimelineResponse {
   return create(GetTimelineResponseSchema, {
     entries: timeline.entries.map((e) => ({
       unit: e.name,
@@ -71,6 +81,7 @@ export function timelineToProto(timeline: Timeline, events: UnitEvent[], dropped
         startedAt: optionalTimestamp(a.startedAt),
         finishedAt: optionalTimestamp(a.finishedAt),
       })),
+      process: ((p) => (p ? processToProto(p) : undefined))(processOf(e.name)),
     })),
     criticalChain: timeline.criticalChain,
     events: events.map(eventToProto),

@@ -3,6 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type * as grpc from "@grpc/grpc-js";
 import { LimitExceeded } from "../core/errors.js";
+import { declarePlan } from "../core/plan-declare.js";
 import type { Registry } from "../core/registry.js";
 import { conditionName, conditionToProto, statusToProto } from "../rpc/enums.js";
 import type { ServiceHandlers } from "../rpc/service.js";
@@ -14,12 +15,18 @@ import {
   type WatchResponse,
   WatchResponseSchema,
 } from "../../gen/unitsync/v1/unitsync_pb.js";
-import { eventToProto, timelineToProto, unitToProto } from "./convert.js";
+import type { Processes } from "../core/processes.js";
+import { UnitNotFound } from "../core/errors.js";
+import type { UnitView } from "../core/registry.js";
+import { eventToProto, timelineToProto, unitToProto as unitMessage } from "./convert.js";
+import { processFromProto } from "./process-convert.js";
 
 export const PROTOCOL_VERSION = 1;
 
 export interface AgentContext {
   readonly registry: Registry;
+  /** The processes behind units, as their runners report them; composed with the registry here. */
+  readonly processes: Processes;
   readonly version: string;
   readonly startedAt: number;
   /** Aborts, with ShuttingDown as its reason, when the agent begins to shut down. */
@@ -103,7 +110,9 @@ function serverStream<Req, Res>(
 }
 
 export function createHandlers(ctx: AgentContext): Handlers {
-  const { registry } = ctx;
+  const { registry, processes } = ctx;
+  // Every unit goes out with its process state beside its status.
+  const unitToProto = (view: UnitView) => unitMessage(view, processes.get(view.name));
   return {
     ping: unary(ctx, () => {
       const counts = registry.counts();
@@ -171,7 +180,27 @@ export function createHandlers(ctx: AgentContext): Handlers {
       };
     }),
 
-    getTimeline: unary(ctx, () => timelineToProto(registry.timeline(), registry.events(), registry.counts().droppedEvents)),
+    declarePlan: unary(ctx, (request, owner) => {
+      const units = request.units.map((u) => ({ name: u.name, after: u.after.map((d) => ({ name: d.name, condition: conditionName(d.condition) })) }));
+      declarePlan(registry, units, owner);
+      return { $typeName: "unitsync.v1.DeclarePlanResponse", units: units.map((u) => unitToProto(registry.get(u.name))) };
+    }),
+
+    getTimeline: unary(ctx, () =>
+      timelineToProto(registry.timeline(), registry.events(), registry.counts().droppedEvents, (unit) => processes.get(unit)),
+    ),
+
+    reportProcess: unary(ctx, (request) => {
+      const view = registry.get(request.unit);
+      if (view.status === "not registered") throw new UnitNotFound(request.unit);
+      const reported = processFromProto(request.process);
+      for (const change of processes.report(request.unit, reported)) {
+        registry.record({ unit: request.unit, kind: change.kind, reason: change.reason, detail: change.detail });
+        // A failed attempt that will be retried ends the unit's attempt, but its dependents keep waiting.
+        if (change.kind === "process-retrying" && view.status === "started") registry.retry(request.unit, reported.exitReason);
+      }
+      return { $typeName: "unitsync.v1.ReportProcessResponse", unit: unitToProto(registry.get(request.unit)) };
+    }),
 
     start: serverStream<Parameters<Handlers["start"]>[0]["request"], StartResponse>(ctx, async (request, signal, send, owner) => {
       const message = (event: StartResponse["event"]) => create(StartResponseSchema, { event });

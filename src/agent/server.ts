@@ -3,6 +3,7 @@
 import { createServer, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { ShuttingDown } from "../core/errors.js";
+import { Processes } from "../core/processes.js";
 import { type Limits, Registry } from "../core/registry.js";
 import { serviceDefinition } from "../rpc/service.js";
 import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
@@ -57,6 +58,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const sockets = new Set<Socket>();
   const context: AgentContext = {
     registry,
+    processes: new Processes({ textLength: registry.limits.reasonLength }),
     version: options.version,
     startedAt: Date.now(),
     shutdown: shutdown.signal,

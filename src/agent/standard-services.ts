@@ -1,12 +1,11 @@
 // The standard gRPC services next to UnitSyncService: health checking (grpc.health.v1.Health) and
 // server reflection, so grpcurl, buf curl and probes work against the socket with no copy of the proto.
 import { type DescFile, toBinary } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type * as grpc from "@grpc/grpc-js";
-import { ReflectionService } from "@grpc/reflection";
-import { HealthImplementation } from "grpc-health-check";
 import { file_health_v1_health } from "../../gen/health/v1/health_pb.js";
 import { file_unitsync_v1_unitsync, UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
+import { addHealthService, Serving } from "./health-service.js";
+import { addReflectionService, type ReflectionPackage } from "./reflection-service.js";
 
 /** The health-check names that report the agent: the whole server and the service itself. */
 export const HEALTH_NAMES = ["", UnitSyncService.typeName] as const;
@@ -15,8 +14,6 @@ export interface StandardServices {
   /** Health turns NOT_SERVING for every name: the agent has begun to shut down. */
   notServing(): void;
 }
-
-type PackageDefinition = ConstructorParameters<typeof ReflectionService>[0];
 
 /** `files` and every file they import, each once. */
 function withImports(files: DescFile[], seen = new Set<string>()): DescFile[] {
@@ -33,20 +30,21 @@ function withImports(files: DescFile[], seen = new Set<string>()): DescFile[] {
  * imports and map entries, which a round trip through proto-loader loses. Reflection reads only
  * `fileDescriptorProtos` from a package definition's entries.
  */
-function reflectedFiles(): PackageDefinition {
+async function reflectedFiles(): Promise<ReflectionPackage> {
+  // Loaded with reflection: the descriptor of descriptor.proto is built when this module loads.
+  const { FileDescriptorProtoSchema } = await import("@bufbuild/protobuf/wkt");
   const fileDescriptorProtos = withImports([file_unitsync_v1_unitsync, file_health_v1_health]).map((file) =>
     Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto)),
   );
-  return { files: { format: "Protocol Buffer 3 FileDescriptorProto", type: {}, fileDescriptorProtos } } as unknown as PackageDefinition;
+  return { files: { format: "Protocol Buffer 3 FileDescriptorProto", type: {}, fileDescriptorProtos } } as unknown as ReflectionPackage;
 }
 
 export function addStandardServices(server: grpc.Server): StandardServices {
-  const health = new HealthImplementation(Object.fromEntries(HEALTH_NAMES.map((name) => [name, "SERVING"])));
-  health.addToServer(server);
-  new ReflectionService(reflectedFiles()).addToServer(server);
+  const health = addHealthService(server, Object.fromEntries(HEALTH_NAMES.map((name) => [name, Serving.SERVING])));
+  addReflectionService(server, reflectedFiles);
   return {
     notServing: () => {
-      for (const name of HEALTH_NAMES) health.setStatus(name, "NOT_SERVING");
+      for (const name of HEALTH_NAMES) health.set(name, Serving.NOT_SERVING);
     },
   };
 }

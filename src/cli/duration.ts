@@ -1,31 +1,13 @@
 // Durations as scripts write them: "5m", "30s", "1h30m", "250ms", "1.5s", "0" (no limit).
 import { ExitCode } from "../client/exit-codes.js";
+import { DURATION_FORMS, durationMs } from "../core/duration.js";
 import { CommandError } from "./io.js";
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
 
 /** Milliseconds for a duration; a bare number is seconds. Throws a usage error otherwise. */
 export function parseDuration(text: string | number, flag: string): number {
-  const value = String(text).trim();
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1_000);
-  let total = 0;
-  PART.lastIndex = 0;
-  let consumed = 0;
-  for (let match = PART.exec(value); match; match = PART.exec(value)) {
-    total += Number(match[1]) * UNIT_MS[match[2]!]!;
-    consumed = PART.lastIndex;
-  }
-  if (consumed === 0 || consumed !== value.length) {
-    throw new CommandError(`${flag}: invalid duration "${value}"; use forms like 30s, 5m, 1h30m or 0 for no limit`, ExitCode.usage);
-  }
-  return Math.round(total);
+  const ms = durationMs(text);
+  if (ms === undefined) throw new CommandError(`${flag}: invalid duration "${String(text).trim()}"; ${DURATION_FORMS}`, ExitCode.usage);
+  return ms;
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1_000) return `${Math.round(ms)}ms`;
-  if (ms < 10_000) return `${(ms / 1_000).toFixed(2)}s`;
-  if (ms < 59_950) return `${(ms / 1_000).toFixed(1)}s`;
-  const seconds = Math.round(ms / 1_000); // round once, then split: never "1m60s"
-  return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
-}
+export { formatDuration, formatLimit } from "../runner/duration.js";

@@ -3,10 +3,11 @@
 import { ExitCode } from "../client/exit-codes.js";
 import { conditionName, statusName } from "../rpc/enums.js";
 import type { Unit } from "../../gen/unitsync/v1/unitsync_pb.js";
-import { byteOrder, goJson } from "./coder-format.js";
+import { byteOrder, goJson } from "../view/coder-format.js";
 import { outputFormat, table } from "./format.js";
 import { CommandError, type Io } from "./io.js";
 import { type GlobalOptions, withClient } from "./session.js";
+import { processField, processLine } from "./process-text.js";
 import { coderStatus, short } from "./unit-verbs.js";
 
 export function blockedLine(unit: Unit): string | undefined {
@@ -46,7 +47,7 @@ export function list(io: Io, options: ColumnOptions): Promise<number> {
   return withClient(io, options, "list", async (client) => {
     const units = [...(await client.listUnits({}, short())).units].sort((a, b) => byteOrder(a.name, b.name));
     if (format === "json") {
-      io.stdout.write(goJson(units.map((u) => ({ unit_name: u.name, status: coderStatus(statusName(u.status)), is_ready: u.ready }))));
+      io.stdout.write(goJson(units.map((u) => ({ unit_name: u.name, status: coderStatus(statusName(u.status)), is_ready: u.ready, ...processField(u) }))));
     } else if (units.length === 0) {
       io.stdout.write("No units registered\n");
     } else {
@@ -88,6 +89,7 @@ export function status(io: Io, name: string, options: ColumnOptions): Promise<nu
           ...(unit.attempt > 1 ? { attempt: unit.attempt } : {}),
           ...(failed && unit.reason ? { reason: unit.reason } : {}),
           ...(unit.blocked ? { blocked_by: { unit: unit.blocked.failedUnit, reason: unit.blocked.reason, chain: unit.blocked.chain } } : {}),
+          ...processField(unit),
         }),
       );
       return;
@@ -99,6 +101,8 @@ export function status(io: Io, name: string, options: ColumnOptions): Promise<nu
     text += "\nDependencies:\n";
     const rows = dependencies.map((d) => [d.dependsOn, conditionName(d.required), statusName(d.currentStatus), String(d.satisfied)]);
     text += rows.length === 0 ? "No dependencies found\n" : columnTable(STATUS_HEADER, rows, columns);
+    // A unit run by `run` or `up`: its process after the dependency table (never for a coder script).
+    if (unit.process) text += `\nProcess: ${processLine(unit.process)}\n`;
     io.stdout.write(text);
     io.stderr.write(extras(unit));
   });

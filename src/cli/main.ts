@@ -7,7 +7,7 @@ import { DEFAULT_TIMEOUT } from "./defaults.js";
 import { keepText } from "./text-options.js";
 
 /** Options that accumulate when repeated; every other repeated flag takes its last value. */
-const REPEATABLE = new Set(["--", "after", "column"]);
+const REPEATABLE = new Set(["--", "after", "ready", "column"]);
 
 type Action = (...args: any[]) => Promise<number>;
 
@@ -64,7 +64,13 @@ function build(io: Io) {
     .option("--after <units>", "Dependencies, comma-separated or repeated; write \\, for a comma inside a unit name")
     .option("--timeout <duration>", "How long to wait for the dependencies (0: no limit)", { default: DEFAULT_TIMEOUT })
     .option("--optional", "If no agent answers, run the command anyway with a warning")
-    .example("unitsync run ide --after git-clone,env-setup -- code-server --port 8080")
+    .option("--ready <check>", "A service: completed once every check passes, while the command keeps running (tcp:PORT, tcp:HOST:PORT, http://URL, https://URL, file:PATH, log:REGEX, exec:COMMAND, notify); repeatable")
+    .option("--ready-timeout <duration>", "Fail (and stop the command) if not ready in this long (0: no limit)", { default: "2m" })
+    .option("--run-timeout <duration>", "Stop the command (SIGTERM, then SIGKILL) and fail the unit if it runs longer (exit 124)")
+    .option("--retries <n>", "Run the command again up to n times after a failed attempt")
+    .option("--retry-delay <duration>", "Pause before the first retry, doubling each time up to 30s", { default: "1s" })
+    .example("unitsync run ide --after git-clone,env-setup --ready tcp:8080 -- code-server --bind-addr 127.0.0.1:8080")
+    .example("unitsync run clone --run-timeout 10m --retries 2 -- git clone https://example.com/repo.git")
     .example("unitsync run app --after 'db\\,primary' -- ./start.sh   # depends on the unit \"db,primary\"");
 
   verb("watch [...units]", "Watch units change live (a table on a TTY, JSON lines otherwise)", async (units, options) =>
@@ -79,13 +85,24 @@ function build(io: Io) {
     .example("unitsync timeline");
   verb("graph", "Print the dependency graph with statuses", async (options) => (await import("./graph-verb.js")).graph(io, options))
     .option("-o, --output <format>", "dot, mermaid or json", { default: "dot" })
+    .option("-f, --file <plan>", "Draw a plan (unitsync.yaml) without running it")
     .example("unitsync graph -o dot | dot -Tsvg > startup.svg");
+  verb("check", "Check a start-up plan: every problem as FILE:LINE:COL", async (options) => (await import("./check-verb.js")).check(io, options))
+    .option("-f, --file <plan>", "The plan (default: unitsync.yaml)")
+    .option("--dir <dir>", "Check the header comments (# unitsync: after=…) of the scripts in a folder")
+    .example("unitsync check -f unitsync.yaml");
   verb("up [...scripts]", "Run start-up scripts in parallel under an agent, with live progress and a timeline", async (scripts, options) =>
     (await import("./up-verb.js")).up(io, scripts, options),
   )
+    .option("-f, --file <plan>", "Run a start-up plan (unitsync.yaml): checked first, then every unit in this process")
     .option("--dir <dir>", "Run every executable file in this directory")
     .option("--log-dir <dir>", "Where each script's log goes (default: a new temp dir)")
     .option("--serve", "Keep the agent running after the scripts finish")
+    .option("--budget <duration>", "With -f: bound on the whole start-up (default: the plan's budget); exit 4 when it runs out")
+    .option("--grace <duration>", "With -f: between SIGTERM and SIGKILL when stopping a unit (default 5s)")
+    .option("--then <command...>", "With -f: everything after --then is a command run once start-up is complete; up exits with its code")
+    .example("unitsync up -f unitsync.yaml")
+    .example("unitsync up -f /etc/unitsync.yaml --then nginx -g 'daemon off;'")
     .example("unitsync up --dir examples");
   verb("completion <shell>", "Print a shell completion script for bash or zsh", async (shell) =>
     (await import("./completion-verb.js")).completion(io, shell, cli),
@@ -140,8 +157,16 @@ function refuseUnknownShortOptions(argv: readonly string[], cli: ReturnType<type
   }
 }
 
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+/** `up … --then CMD ARGS…`: everything after `--then` is the command, options included. */
+function splitThen(argv: readonly string[]): { argv: readonly string[]; then?: string[] } {
+  const at = argv.indexOf("--then");
+  if (at < 0 || !argv.slice(0, at).includes("up")) return { argv };
+  return { argv: argv.slice(0, at), then: argv.slice(at + 1) };
+}
+
+export async function main(fullArgv: readonly string[], io: Io): Promise<number> {
   const cli = build(io);
+  const { argv, then } = splitThen(fullArgv);
   try {
     refuseUnknownShortOptions(argv, cli);
     const parsed = printingTo(io, () => cli.parse(["node", "unitsync", ...argv], { run: false }));
@@ -157,6 +182,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     for (const [key, value] of Object.entries(parsed.options)) {
       if (!REPEATABLE.has(key) && Array.isArray(value)) parsed.options[key] = value.at(-1);
     }
+    if (then) parsed.options.then = then;
     keepText(argv, parsed.options, ["reason", "socket", "socket-path"]);
     parsed.options.socket ??= parsed.options.socketPath;
     return await (cli.runMatchedCommand() as Promise<number>);

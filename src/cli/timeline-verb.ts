@@ -4,7 +4,7 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { SHORT_DEADLINE_MS, deadlineIn } from "../client/client.js";
 import { statusName } from "../rpc/enums.js";
-import type { GetTimelineResponse, TimelineEntry } from "../../gen/unitsync/v1/unitsync_pb.js";
+import { type GetTimelineResponse, type ProcessState, ProcessState_Phase, type TimelineEntry } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { formatDuration } from "./duration.js";
 import { json, outputFormat, table } from "./format.js";
 import type { Io } from "./io.js";
@@ -45,9 +45,26 @@ interface Row {
   waited_ms: number | null;
   /** Started → completed or failed. */
   ran_ms: number | null;
+  /** For a unit run by `run`/`up`: when its process became ready, and how long the process lived (spawn → exit, or → now). */
+  ready_ms?: number | null;
+  lifetime_ms?: number | null;
+  /** How the process ended ("" for exit 0; null while it runs). */
+  exit_reason?: string | null;
 }
 
 const ms = (t: TimelineEntry["registeredAt"]) => (t ? timestampMs(t) : undefined);
+
+/** Ready time and lifetime of a unit's process (its last attempt); nothing for a unit nobody ran with `run` or `up`. */
+function processTimes(p: ProcessState | undefined, rel: (t: number | undefined) => number | null) {
+  if (!p) return {};
+  const [spawned, exited] = [ms(p.startedAt), ms(p.exitedAt)];
+  const ended = p.phase === ProcessState_Phase.EXITED || p.phase === ProcessState_Phase.RETRY_WAIT;
+  return {
+    ready_ms: rel(ms(p.readyAt)),
+    lifetime_ms: spawned === undefined ? null : (exited ?? Date.now()) - spawned,
+    exit_reason: ended ? p.exitReason : null,
+  };
+}
 
 export function timelineRows(response: GetTimelineResponse): { origin: number; rows: Row[] } {
   const origin = Math.min(...response.entries.map((e) => ms(e.registeredAt) ?? Infinity));
@@ -74,6 +91,7 @@ export function timelineRows(response: GetTimelineResponse): { origin: number; r
       attempts: e.attempts.map((a) => ({ attempt: a.number, began_ms: rel(ms(a.beganAt)), ...times(a) })),
       registered_ms: rel(ms(e.registeredAt)) ?? 0,
       ...last,
+      ...processTimes(e.process, rel),
     };
   });
   return { origin, rows };
@@ -88,11 +106,17 @@ export function renderTimeline(response: GetTimelineResponse): string {
   if (rows.length === 0) return "No units registered\n";
   const outcome = (r: AttemptTimes) => r.reason || (r.status === "completed" ? "ok" : "");
   const rerun = rows.some((r) => r.attempts.length > 1 || r.attempt > 1);
+  // With services (units run with readiness checks): when each became ready and how long its
+  // process lived, on the row of its last attempt.
+  const services = response.entries.some((e) => (e.process?.checks.length ?? 0) > 0);
+  const processHeader = services ? ["READY", "LIFETIME"] : [];
+  const lived = (r: Row) => (r.lifetime_ms == null ? "-" : `${formatDuration(r.lifetime_ms)}${r.exit_reason === null ? " (running)" : ""}`);
+  const processCells = (r: Row, last = true) => (!services ? [] : last ? [at(r.ready_ms ?? null), lived(r)] : ["-", "-"]);
   let text = rerun
     ? table(
-        ["UNIT", "ATTEMPT", "STATUS", "BEGAN", "STARTED", "WAITED", "RAN", "OUTCOME"],
+        ["UNIT", "ATTEMPT", "STATUS", "BEGAN", "STARTED", "WAITED", "RAN", ...processHeader, "OUTCOME"],
         rows.flatMap((r) =>
-          r.attempts.map((a) => [
+          r.attempts.map((a, i) => [
             r.unit,
             String(a.attempt),
             a.status,
@@ -100,13 +124,14 @@ export function renderTimeline(response: GetTimelineResponse): string {
             at(a.started_ms),
             span(a.waited_ms),
             span(a.ran_ms),
+            ...processCells(r, i === r.attempts.length - 1),
             outcome(a),
           ]),
         ),
       )
     : table(
-        ["UNIT", "STATUS", "REGISTERED", "STARTED", "WAITED", "RAN", "OUTCOME"],
-        rows.map((r) => [r.unit, r.status, at(r.registered_ms), at(r.started_ms), span(r.waited_ms), span(r.ran_ms), outcome(r)]),
+        ["UNIT", "STATUS", "REGISTERED", "STARTED", "WAITED", "RAN", ...processHeader, "OUTCOME"],
+        rows.map((r) => [r.unit, r.status, at(r.registered_ms), at(r.started_ms), span(r.waited_ms), span(r.ran_ms), ...processCells(r), outcome(r)]),
       );
   const byName = new Map(rows.map((r) => [r.unit, r]));
   if (response.criticalChain.length > 0) {

@@ -4,13 +4,14 @@ import { statusName } from "../rpc/enums.js";
 import type { Unit } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { formatDuration } from "./duration.js";
 import { table } from "./format.js";
+import { processNote } from "./process-text.js";
 import { paintStatus } from "./style.js";
 
 /** What keeps a unit from starting: its failed root when blocked, else its unmet dependencies. */
 export function waitingOn(unit: Unit): string {
   if (unit.blocked) return `blocked: ${unit.blocked.failedUnit} failed`;
   const unmet = unit.dependencies.filter((d) => !d.satisfied).map((d) => d.dependsOn);
-  return unmet.join(", ");
+  return unmet.join(", ") || processNote(unit);
 }
 
 export function unitTable(units: readonly Unit[], now: number, color: boolean): string {

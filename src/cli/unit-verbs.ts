@@ -3,10 +3,11 @@ import { SHORT_DEADLINE_MS, type UnitSyncClient, deadlineIn } from "../client/cl
 import { ExitCode } from "../client/exit-codes.js";
 import { CONDITION_NAMES, conditionToProto, statusName } from "../rpc/enums.js";
 import type { Unit } from "../../gen/unitsync/v1/unitsync_pb.js";
-import { goQuote } from "./coder-format.js";
+import { goQuote } from "../view/coder-format.js";
 import { bracketList, json, outputFormat } from "./format.js";
 import { CommandError, type Io } from "./io.js";
 import { type GlobalOptions, withClient } from "./session.js";
+import { processField } from "./process-text.js";
 
 /** Coder's JSON spells "not registered" as "". */
 export const coderStatus = (status: string) => (status === "not registered" ? "" : status);
@@ -83,4 +84,4 @@ export function fail(io: Io, unit: string, options: GlobalOptions & { reason?: s
 }
 
 /** A unit as `list -o json` and `watch -o json` show it, with coder exp sync's field names. */
-export const unitJson = (u: Unit) => ({ unit_name: u.name, status: statusName(u.status), is_ready: u.ready });
+export const unitJson = (u: Unit) => ({ unit_name: u.name, status: statusName(u.status), is_ready: u.ready, ...processField(u) });

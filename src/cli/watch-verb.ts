@@ -10,6 +10,7 @@ import { outputFormat } from "./format.js";
 import { CommandError, type Io } from "./io.js";
 import { type GlobalOptions, withClient } from "./session.js";
 import { unitJson } from "./unit-verbs.js";
+import { processJson } from "./process-text.js";
 import { CLEAR_SCREEN, useColor } from "./style.js";
 import { unitTable } from "./unit-table.js";
 
@@ -25,6 +26,7 @@ export function eventJson(event: Event) {
     reason: event.reason,
     depends_on: event.dependsOn,
     attempt: event.attempt,
+    ...(event.process ? { process: processJson(event.process) } : {}),
   };
 }
 

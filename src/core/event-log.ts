@@ -10,7 +10,13 @@ export type EventKind =
   | "status-changed"
   | "dependencies-declared"
   | "wait-began"
-  | "wait-ended";
+  | "wait-ended"
+  // src/core/processes.ts: the process behind a unit (spawned, a check's progress, ready, exited, retrying)
+  | "process-started"
+  | "process-checked"
+  | "process-ready"
+  | "process-exited"
+  | "process-retrying";
 
 export interface UnitEvent {
   readonly seq: number;

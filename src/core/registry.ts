@@ -244,6 +244,28 @@ export class Registry {
     return this.bus.listenerCount;
   }
 
+  // ---- hook for `run --retries` (services: src/core/processes.ts, composed in src/agent/handlers.ts)
+
+  /**
+   * started → started as the next attempt, without passing through failed: the attempt that ends
+   * is kept as failed with `reason`, and no dependent sees a failure — they keep waiting for the
+   * retry. Reported by a runner through ReportProcess (PHASE_RETRY_WAIT).
+   */
+  retry(unit: string, reason: string): UnitView {
+    validateUnitName(unit);
+    const record = this.store.mustGet(unit);
+    if (record.status !== "started") {
+      throw new IllegalTransition(unit, `unit "${unit}" is ${record.status}; only a started unit can be retried`);
+    }
+    const now = this.clock.now();
+    record.previous.push({ ...currentAttempt(record), status: "failed", reason, finishedAt: now });
+    if (record.previous.length > KEPT_ATTEMPTS) record.previous.shift();
+    record.attempt++;
+    Object.assign(record, { reason: "", changedAt: now, beganAt: now, startRequestedAt: now, startedAt: now, finishedAt: undefined });
+    this.emit(unit, "status-changed", "started", "started", `attempt ${record.attempt - 1} failed: ${reason}`);
+    return this.view(unit);
+  }
+
   // ---- internals ------------------------------------------------------------------------------
 
   private register(unit: string, owner: string): UnitRecord {

@@ -22,6 +22,11 @@ const EVENT_KIND: Record<CoreEventKind, EventKind> = {
   "dependencies-declared": EventKind.DEPENDENCIES_DECLARED,
   "wait-began": EventKind.WAIT_BEGAN,
   "wait-ended": EventKind.WAIT_ENDED,
+  "process-started": EventKind.PROCESS_STARTED,
+  "process-checked": EventKind.PROCESS_CHECKED,
+  "process-ready": EventKind.PROCESS_READY,
+  "process-exited": EventKind.PROCESS_EXITED,
+  "process-retrying": EventKind.PROCESS_RETRYING,
 };
 
 function invert<K extends string, V extends number>(table: Record<K, V>): Map<V, K> {

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file unitsync/v1/unitsync.proto.
  */
 export const file_unitsync_v1_unitsync: GenFile = /*@__PURE__*/
-  fileDesc("Chp1bml0c3luYy92MS91bml0c3luYy5wcm90bxILdW5pdHN5bmMudjEijgEKCkRlcGVuZGVuY3kSEgoKZGVwZW5kc19vbhgBIAEoCRIoCghyZXF1aXJlZBgCIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbhIvCg5jdXJyZW50X3N0YXR1cxgDIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSEQoJc2F0aXNmaWVkGAQgASgIIj0KB0Jsb2NrZWQSEwoLZmFpbGVkX3VuaXQYASABKAkSDgoGcmVhc29uGAIgASgJEg0KBWNoYWluGAMgAygJIsYCCgRVbml0EgwKBG5hbWUYASABKAkSJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxINCgVyZWFkeRgDIAEoCBItCgxkZXBlbmRlbmNpZXMYBCADKAsyFy51bml0c3luYy52MS5EZXBlbmRlbmN5EiUKB2Jsb2NrZWQYBSABKAsyFC51bml0c3luYy52MS5CbG9ja2VkEg4KBnJlYXNvbhgGIAEoCRIPCgd3YWl0aW5nGAcgASgIEjEKDXJlZ2lzdGVyZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNoYW5nZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBW93bmVyGAogASgJEg8KB2F0dGVtcHQYCyABKA0i8wEKBUV2ZW50EgsKA3NlcRgBIAEoBBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgR1bml0GAMgASgJEiQKBGtpbmQYBCABKA4yFi51bml0c3luYy52MS5FdmVudEtpbmQSJQoEZnJvbRgFIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSIwoCdG8YBiABKA4yFy51bml0c3luYy52MS5Vbml0U3RhdHVzEg4KBnJlYXNvbhgHIAEoCRISCgpkZXBlbmRzX29uGAggAygJEg8KB2F0dGVtcHQYCSABKA0idgoGQ291bnRzEg0KBXVuaXRzGAEgASgNEg8KB3dhaXRlcnMYAiABKA0SDwoHc3RyZWFtcxgDIAEoDRITCgtjb25uZWN0aW9ucxgEIAEoDRIOCgZldmVudHMYBSABKAQSFgoOZHJvcHBlZF9ldmVudHMYBiABKAQiDQoLUGluZ1JlcXVlc3QipgEKDFBpbmdSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEhAKCHByb3RvY29sGAIgASgNEi4KCnN0YXJ0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXVwdGltZV9tcxgEIAEoBBIjCgZjb3VudHMYBSABKAsyEy51bml0c3luYy52MS5Db3VudHMSCwoDcGlkGAYgASgNIloKC1dhbnRSZXF1ZXN0EgwKBHVuaXQYASABKAkSEgoKZGVwZW5kc19vbhgCIAMoCRIpCgljb25kaXRpb24YAyABKA4yFi51bml0c3luYy52MS5Db25kaXRpb24iLwoMV2FudFJlc3BvbnNlEh8KBHVuaXQYASABKAsyES51bml0c3luYy52MS5Vbml0IhwKDFN0YXJ0UmVxdWVzdBIMCgR1bml0GAEgASgJIqwBCg1TdGFydFJlc3BvbnNlEicKB3dhaXRpbmcYASABKAsyFC51bml0c3luYy52MS5XYWl0aW5nSAASQAoUZGVwZW5kZW5jeV9zYXRpc2ZpZWQYAiABKAsyIC51bml0c3luYy52MS5EZXBlbmRlbmN5U2F0aXNmaWVkSAASJwoHc3RhcnRlZBgDIAEoCzIULnVuaXRzeW5jLnYxLlN0YXJ0ZWRIAEIHCgVldmVudCIuCgdXYWl0aW5nEg0KBXVubWV0GAEgAygJEhQKDHVucmVnaXN0ZXJlZBgCIAMoCSJbChNEZXBlbmRlbmN5U2F0aXNmaWVkEgwKBG5hbWUYASABKAkSJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxINCgV1bm1ldBgDIAMoCSJTCgdTdGFydGVkEh8KBHVuaXQYASABKAsyES51bml0c3luYy52MS5Vbml0EhQKDGRlcGVuZGVuY2llcxgCIAMoCRIRCgl3YWl0ZWRfbXMYAyABKAQiHwoPQ29tcGxldGVSZXF1ZXN0EgwKBHVuaXQYASABKAkiRAoQQ29tcGxldGVSZXNwb25zZRIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdBIPCgdjaGFuZ2VkGAIgASgIIisKC0ZhaWxSZXF1ZXN0EgwKBHVuaXQYASABKAkSDgoGcmVhc29uGAIgASgJIlEKDEZhaWxSZXNwb25zZRIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdBIPCgdjaGFuZ2VkGAIgASgIEg8KB2Jsb2NrZWQYAyADKAkiHgoOR2V0VW5pdFJlcXVlc3QSDAoEdW5pdBgBIAEoCSIyCg9HZXRVbml0UmVzcG9uc2USHwoEdW5pdBgBIAEoCzIRLnVuaXRzeW5jLnYxLlVuaXQiEgoQTGlzdFVuaXRzUmVxdWVzdCI1ChFMaXN0VW5pdHNSZXNwb25zZRIgCgV1bml0cxgBIAMoCzIRLnVuaXRzeW5jLnYxLlVuaXQiHQoMV2F0Y2hSZXF1ZXN0Eg0KBXVuaXRzGAEgAygJImoKDVdhdGNoUmVzcG9uc2USKQoIc25hcHNob3QYASABKAsyFS51bml0c3luYy52MS5TbmFwc2hvdEgAEiMKBWV2ZW50GAIgASgLMhIudW5pdHN5bmMudjEuRXZlbnRIAEIJCgdtZXNzYWdlIj4KCFNuYXBzaG90EiAKBXVuaXRzGAEgAygLMhEudW5pdHN5bmMudjEuVW5pdBIQCghsYXN0X3NlcRgCIAEoBCIRCg9HZXRHcmFwaFJlcXVlc3QiVgoQR2V0R3JhcGhSZXNwb25zZRIgCgVub2RlcxgBIAMoCzIRLnVuaXRzeW5jLnYxLlVuaXQSIAoFZWRnZXMYAiADKAsyES51bml0c3luYy52MS5FZGdlImUKBEVkZ2USDAoEdW5pdBgBIAEoCRISCgpkZXBlbmRzX29uGAIgASgJEigKCHJlcXVpcmVkGAMgASgOMhYudW5pdHN5bmMudjEuQ29uZGl0aW9uEhEKCXNhdGlzZmllZBgEIAEoCCIUChJHZXRUaW1lbGluZVJlcXVlc3QilgEKE0dldFRpbWVsaW5lUmVzcG9uc2USKwoHZW50cmllcxgBIAMoCzIaLnVuaXRzeW5jLnYxLlRpbWVsaW5lRW50cnkSFgoOY3JpdGljYWxfY2hhaW4YAiADKAkSIgoGZXZlbnRzGAMgAygLMhIudW5pdHN5bmMudjEuRXZlbnQSFgoOZHJvcHBlZF9ldmVudHMYBCABKAQi2wIKDVRpbWVsaW5lRW50cnkSDAoEdW5pdBgBIAEoCRInCgZzdGF0dXMYAiABKA4yFy51bml0c3luYy52MS5Vbml0U3RhdHVzEg4KBnJlYXNvbhgDIAEoCRIxCg1yZWdpc3RlcmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI2ChJzdGFydF9yZXF1ZXN0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCghhdHRlbXB0cxgIIAMoCzIULnVuaXRzeW5jLnYxLkF0dGVtcHQSDwoHYXR0ZW1wdBgJIAEoDSKZAgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKA0SJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxIOCgZyZWFzb24YAyABKAkSLAoIYmVnYW5fYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEnN0YXJ0X3JlcXVlc3RlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKq4BCgpVbml0U3RhdHVzEhsKF1VOSVRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHgoaVU5JVF9TVEFUVVNfTk9UX1JFR0lTVEVSRUQQARIXChNVTklUX1NUQVRVU19QRU5ESU5HEAISFwoTVU5JVF9TVEFUVVNfU1RBUlRFRBADEhkKFVVOSVRfU1RBVFVTX0NPTVBMRVRFRBAEEhYKElVOSVRfU1RBVFVTX0ZBSUxFRBAFKm4KCUNvbmRpdGlvbhIZChVDT05ESVRJT05fVU5TUEVDSUZJRUQQABIXChNDT05ESVRJT05fQ09NUExFVEVEEAESFQoRQ09ORElUSU9OX1NUQVJURUQQAhIWChJDT05ESVRJT05fRklOSVNIRUQQAyqiAQoJRXZlbnRLaW5kEhoKFkVWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIdChlFVkVOVF9LSU5EX1NUQVRVU19DSEFOR0VEEAESJAogRVZFTlRfS0lORF9ERVBFTkRFTkNJRVNfREVDTEFSRUQQAhIZChVFVkVOVF9LSU5EX1dBSVRfQkVHQU4QAxIZChVFVkVOVF9LSU5EX1dBSVRfRU5ERUQQBDLCBQoPVW5pdFN5bmNTZXJ2aWNlEjsKBFBpbmcSGC51bml0c3luYy52MS5QaW5nUmVxdWVzdBoZLnVuaXRzeW5jLnYxLlBpbmdSZXNwb25zZRI7CgRXYW50EhgudW5pdHN5bmMudjEuV2FudFJlcXVlc3QaGS51bml0c3luYy52MS5XYW50UmVzcG9uc2USQAoFU3RhcnQSGS51bml0c3luYy52MS5TdGFydFJlcXVlc3QaGi51bml0c3luYy52MS5TdGFydFJlc3BvbnNlMAESRwoIQ29tcGxldGUSHC51bml0c3luYy52MS5Db21wbGV0ZVJlcXVlc3QaHS51bml0c3luYy52MS5Db21wbGV0ZVJlc3BvbnNlEjsKBEZhaWwSGC51bml0c3luYy52MS5GYWlsUmVxdWVzdBoZLnVuaXRzeW5jLnYxLkZhaWxSZXNwb25zZRJECgdHZXRVbml0EhsudW5pdHN5bmMudjEuR2V0VW5pdFJlcXVlc3QaHC51bml0c3luYy52MS5HZXRVbml0UmVzcG9uc2USSgoJTGlzdFVuaXRzEh0udW5pdHN5bmMudjEuTGlzdFVuaXRzUmVxdWVzdBoeLnVuaXRzeW5jLnYxLkxpc3RVbml0c1Jlc3BvbnNlEkAKBVdhdGNoEhkudW5pdHN5bmMudjEuV2F0Y2hSZXF1ZXN0GhoudW5pdHN5bmMudjEuV2F0Y2hSZXNwb25zZTABEkcKCEdldEdyYXBoEhwudW5pdHN5bmMudjEuR2V0R3JhcGhSZXF1ZXN0Gh0udW5pdHN5bmMudjEuR2V0R3JhcGhSZXNwb25zZRJQCgtHZXRUaW1lbGluZRIfLnVuaXRzeW5jLnYxLkdldFRpbWVsaW5lUmVxdWVzdBogLnVuaXRzeW5jLnYxLkdldFRpbWVsaW5lUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Chp1bml0c3luYy92MS91bml0c3luYy5wcm90bxILdW5pdHN5bmMudjEijgEKCkRlcGVuZGVuY3kSEgoKZGVwZW5kc19vbhgBIAEoCRIoCghyZXF1aXJlZBgCIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbhIvCg5jdXJyZW50X3N0YXR1cxgDIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSEQoJc2F0aXNmaWVkGAQgASgIIj0KB0Jsb2NrZWQSEwoLZmFpbGVkX3VuaXQYASABKAkSDgoGcmVhc29uGAIgASgJEg0KBWNoYWluGAMgAygJIvICCgRVbml0EgwKBG5hbWUYASABKAkSJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxINCgVyZWFkeRgDIAEoCBItCgxkZXBlbmRlbmNpZXMYBCADKAsyFy51bml0c3luYy52MS5EZXBlbmRlbmN5EiUKB2Jsb2NrZWQYBSABKAsyFC51bml0c3luYy52MS5CbG9ja2VkEg4KBnJlYXNvbhgGIAEoCRIPCgd3YWl0aW5nGAcgASgIEjEKDXJlZ2lzdGVyZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNoYW5nZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBW93bmVyGAogASgJEg8KB2F0dGVtcHQYCyABKA0SKgoHcHJvY2VzcxgPIAEoCzIZLnVuaXRzeW5jLnYxLlByb2Nlc3NTdGF0ZSKfAgoFRXZlbnQSCwoDc2VxGAEgASgEEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHVuaXQYAyABKAkSJAoEa2luZBgEIAEoDjIWLnVuaXRzeW5jLnYxLkV2ZW50S2luZBIlCgRmcm9tGAUgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxIjCgJ0bxgGIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSDgoGcmVhc29uGAcgASgJEhIKCmRlcGVuZHNfb24YCCADKAkSDwoHYXR0ZW1wdBgJIAEoDRIqCgdwcm9jZXNzGAsgASgLMhkudW5pdHN5bmMudjEuUHJvY2Vzc1N0YXRlInYKBkNvdW50cxINCgV1bml0cxgBIAEoDRIPCgd3YWl0ZXJzGAIgASgNEg8KB3N0cmVhbXMYAyABKA0SEwoLY29ubmVjdGlvbnMYBCABKA0SDgoGZXZlbnRzGAUgASgEEhYKDmRyb3BwZWRfZXZlbnRzGAYgASgEIg0KC1BpbmdSZXF1ZXN0IqYBCgxQaW5nUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIQCghwcm90b2NvbBgCIAEoDRIuCgpzdGFydGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgl1cHRpbWVfbXMYBCABKAQSIwoGY291bnRzGAUgASgLMhMudW5pdHN5bmMudjEuQ291bnRzEgsKA3BpZBgGIAEoDSJaCgtXYW50UmVxdWVzdBIMCgR1bml0GAEgASgJEhIKCmRlcGVuZHNfb24YAiADKAkSKQoJY29uZGl0aW9uGAMgASgOMhYudW5pdHN5bmMudjEuQ29uZGl0aW9uIi8KDFdhbnRSZXNwb25zZRIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdCIcCgxTdGFydFJlcXVlc3QSDAoEdW5pdBgBIAEoCSKsAQoNU3RhcnRSZXNwb25zZRInCgd3YWl0aW5nGAEgASgLMhQudW5pdHN5bmMudjEuV2FpdGluZ0gAEkAKFGRlcGVuZGVuY3lfc2F0aXNmaWVkGAIgASgLMiAudW5pdHN5bmMudjEuRGVwZW5kZW5jeVNhdGlzZmllZEgAEicKB3N0YXJ0ZWQYAyABKAsyFC51bml0c3luYy52MS5TdGFydGVkSABCBwoFZXZlbnQiLgoHV2FpdGluZxINCgV1bm1ldBgBIAMoCRIUCgx1bnJlZ2lzdGVyZWQYAiADKAkiWwoTRGVwZW5kZW5jeVNhdGlzZmllZBIMCgRuYW1lGAEgASgJEicKBnN0YXR1cxgCIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSDQoFdW5tZXQYAyADKAkiUwoHU3RhcnRlZBIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdBIUCgxkZXBlbmRlbmNpZXMYAiADKAkSEQoJd2FpdGVkX21zGAMgASgEIh8KD0NvbXBsZXRlUmVxdWVzdBIMCgR1bml0GAEgASgJIkQKEENvbXBsZXRlUmVzcG9uc2USHwoEdW5pdBgBIAEoCzIRLnVuaXRzeW5jLnYxLlVuaXQSDwoHY2hhbmdlZBgCIAEoCCIrCgtGYWlsUmVxdWVzdBIMCgR1bml0GAEgASgJEg4KBnJlYXNvbhgCIAEoCSJRCgxGYWlsUmVzcG9uc2USHwoEdW5pdBgBIAEoCzIRLnVuaXRzeW5jLnYxLlVuaXQSDwoHY2hhbmdlZBgCIAEoCBIPCgdibG9ja2VkGAMgAygJIh4KDkdldFVuaXRSZXF1ZXN0EgwKBHVuaXQYASABKAkiMgoPR2V0VW5pdFJlc3BvbnNlEh8KBHVuaXQYASABKAsyES51bml0c3luYy52MS5Vbml0IhIKEExpc3RVbml0c1JlcXVlc3QiNQoRTGlzdFVuaXRzUmVzcG9uc2USIAoFdW5pdHMYASADKAsyES51bml0c3luYy52MS5Vbml0Ih0KDFdhdGNoUmVxdWVzdBINCgV1bml0cxgBIAMoCSJqCg1XYXRjaFJlc3BvbnNlEikKCHNuYXBzaG90GAEgASgLMhUudW5pdHN5bmMudjEuU25hcHNob3RIABIjCgVldmVudBgCIAEoCzISLnVuaXRzeW5jLnYxLkV2ZW50SABCCQoHbWVzc2FnZSI+CghTbmFwc2hvdBIgCgV1bml0cxgBIAMoCzIRLnVuaXRzeW5jLnYxLlVuaXQSEAoIbGFzdF9zZXEYAiABKAQiEQoPR2V0R3JhcGhSZXF1ZXN0IlYKEEdldEdyYXBoUmVzcG9uc2USIAoFbm9kZXMYASADKAsyES51bml0c3luYy52MS5Vbml0EiAKBWVkZ2VzGAIgAygLMhEudW5pdHN5bmMudjEuRWRnZSJlCgRFZGdlEgwKBHVuaXQYASABKAkSEgoKZGVwZW5kc19vbhgCIAEoCRIoCghyZXF1aXJlZBgDIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbhIRCglzYXRpc2ZpZWQYBCABKAgiFAoSR2V0VGltZWxpbmVSZXF1ZXN0IpYBChNHZXRUaW1lbGluZVJlc3BvbnNlEisKB2VudHJpZXMYASADKAsyGi51bml0c3luYy52MS5UaW1lbGluZUVudHJ5EhYKDmNyaXRpY2FsX2NoYWluGAIgAygJEiIKBmV2ZW50cxgDIAMoCzISLnVuaXRzeW5jLnYxLkV2ZW50EhYKDmRyb3BwZWRfZXZlbnRzGAQgASgEIocDCg1UaW1lbGluZUVudHJ5EgwKBHVuaXQYASABKAkSJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxIOCgZyZWFzb24YAyABKAkSMQoNcmVnaXN0ZXJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSc3RhcnRfcmVxdWVzdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoIYXR0ZW1wdHMYCCADKAsyFC51bml0c3luYy52MS5BdHRlbXB0Eg8KB2F0dGVtcHQYCSABKA0SKgoHcHJvY2VzcxgKIAEoCzIZLnVuaXRzeW5jLnYxLlByb2Nlc3NTdGF0ZSKZAgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKA0SJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxIOCgZyZWFzb24YAyABKAkSLAoIYmVnYW5fYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEnN0YXJ0X3JlcXVlc3RlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvYDCgxQcm9jZXNzU3RhdGUSLgoFcGhhc2UYASABKA4yHy51bml0c3luYy52MS5Qcm9jZXNzU3RhdGUuUGhhc2USCwoDcGlkGAIgASgNEg8KB2F0dGVtcHQYAyABKA0SFAoMbWF4X2F0dGVtcHRzGAQgASgNEjAKBmNoZWNrcxgFIAMoCzIgLnVuaXRzeW5jLnYxLlJlYWRpbmVzc0NoZWNrU3RhdGUSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIcmVhZHlfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWV4aXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZXhpdF9jb2RlGAkgASgFEhMKC2V4aXRfcmVhc29uGAogASgJEiwKCHJldHJ5X2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJtCgVQaGFzZRIVChFQSEFTRV9VTlNQRUNJRklFRBAAEhIKDlBIQVNFX1NUQVJUSU5HEAESEQoNUEhBU0VfUlVOTklORxACEhAKDFBIQVNFX0VYSVRFRBADEhQKEFBIQVNFX1JFVFJZX1dBSVQQBCJ3ChNSZWFkaW5lc3NDaGVja1N0YXRlEg0KBWNoZWNrGAEgASgJEg4KBnBhc3NlZBgCIAEoCBItCglwYXNzZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmxhc3RfZXJyb3IYBCABKAkiUAoUUmVwb3J0UHJvY2Vzc1JlcXVlc3QSDAoEdW5pdBgBIAEoCRIqCgdwcm9jZXNzGAIgASgLMhkudW5pdHN5bmMudjEuUHJvY2Vzc1N0YXRlIjgKFVJlcG9ydFByb2Nlc3NSZXNwb25zZRIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdCI6ChJEZWNsYXJlUGxhblJlcXVlc3QSJAoFdW5pdHMYASADKAsyFS51bml0c3luYy52MS5QbGFuVW5pdCJICghQbGFuVW5pdBIMCgRuYW1lGAEgASgJEi4KBWFmdGVyGAIgAygLMh8udW5pdHN5bmMudjEuUGxhblVuaXREZXBlbmRlbmN5Ik0KElBsYW5Vbml0RGVwZW5kZW5jeRIMCgRuYW1lGAEgASgJEikKCWNvbmRpdGlvbhgCIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbiI3ChNEZWNsYXJlUGxhblJlc3BvbnNlEiAKBXVuaXRzGAEgAygLMhEudW5pdHN5bmMudjEuVW5pdCquAQoKVW5pdFN0YXR1cxIbChdVTklUX1NUQVRVU19VTlNQRUNJRklFRBAAEh4KGlVOSVRfU1RBVFVTX05PVF9SRUdJU1RFUkVEEAESFwoTVU5JVF9TVEFUVVNfUEVORElORxACEhcKE1VOSVRfU1RBVFVTX1NUQVJURUQQAxIZChVVTklUX1NUQVRVU19DT01QTEVURUQQBBIWChJVTklUX1NUQVRVU19GQUlMRUQQBSpuCglDb25kaXRpb24SGQoVQ09ORElUSU9OX1VOU1BFQ0lGSUVEEAASFwoTQ09ORElUSU9OX0NPTVBMRVRFRBABEhUKEUNPTkRJVElPTl9TVEFSVEVEEAISFgoSQ09ORElUSU9OX0ZJTklTSEVEEAMqwAIKCUV2ZW50S2luZBIaChZFVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASHQoZRVZFTlRfS0lORF9TVEFUVVNfQ0hBTkdFRBABEiQKIEVWRU5UX0tJTkRfREVQRU5ERU5DSUVTX0RFQ0xBUkVEEAISGQoVRVZFTlRfS0lORF9XQUlUX0JFR0FOEAMSGQoVRVZFTlRfS0lORF9XQUlUX0VOREVEEAQSHgoaRVZFTlRfS0lORF9QUk9DRVNTX1NUQVJURUQQChIeChpFVkVOVF9LSU5EX1BST0NFU1NfQ0hFQ0tFRBALEhwKGEVWRU5UX0tJTkRfUFJPQ0VTU19SRUFEWRAMEh0KGUVWRU5UX0tJTkRfUFJPQ0VTU19FWElURUQQDRIfChtFVkVOVF9LSU5EX1BST0NFU1NfUkVUUllJTkcQDjLsBgoPVW5pdFN5bmNTZXJ2aWNlEjsKBFBpbmcSGC51bml0c3luYy52MS5QaW5nUmVxdWVzdBoZLnVuaXRzeW5jLnYxLlBpbmdSZXNwb25zZRI7CgRXYW50EhgudW5pdHN5bmMudjEuV2FudFJlcXVlc3QaGS51bml0c3luYy52MS5XYW50UmVzcG9uc2USQAoFU3RhcnQSGS51bml0c3luYy52MS5TdGFydFJlcXVlc3QaGi51bml0c3luYy52MS5TdGFydFJlc3BvbnNlMAESRwoIQ29tcGxldGUSHC51bml0c3luYy52MS5Db21wbGV0ZVJlcXVlc3QaHS51bml0c3luYy52MS5Db21wbGV0ZVJlc3BvbnNlEjsKBEZhaWwSGC51bml0c3luYy52MS5GYWlsUmVxdWVzdBoZLnVuaXRzeW5jLnYxLkZhaWxSZXNwb25zZRJECgdHZXRVbml0EhsudW5pdHN5bmMudjEuR2V0VW5pdFJlcXVlc3QaHC51bml0c3luYy52MS5HZXRVbml0UmVzcG9uc2USSgoJTGlzdFVuaXRzEh0udW5pdHN5bmMudjEuTGlzdFVuaXRzUmVxdWVzdBoeLnVuaXRzeW5jLnYxLkxpc3RVbml0c1Jlc3BvbnNlEkAKBVdhdGNoEhkudW5pdHN5bmMudjEuV2F0Y2hSZXF1ZXN0GhoudW5pdHN5bmMudjEuV2F0Y2hSZXNwb25zZTABEkcKCEdldEdyYXBoEhwudW5pdHN5bmMudjEuR2V0R3JhcGhSZXF1ZXN0Gh0udW5pdHN5bmMudjEuR2V0R3JhcGhSZXNwb25zZRJQCgtHZXRUaW1lbGluZRIfLnVuaXRzeW5jLnYxLkdldFRpbWVsaW5lUmVxdWVzdBogLnVuaXRzeW5jLnYxLkdldFRpbWVsaW5lUmVzcG9uc2USVgoNUmVwb3J0UHJvY2VzcxIhLnVuaXRzeW5jLnYxLlJlcG9ydFByb2Nlc3NSZXF1ZXN0GiIudW5pdHN5bmMudjEuUmVwb3J0UHJvY2Vzc1Jlc3BvbnNlElAKC0RlY2xhcmVQbGFuEh8udW5pdHN5bmMudjEuRGVjbGFyZVBsYW5SZXF1ZXN0GiAudW5pdHN5bmMudjEuRGVjbGFyZVBsYW5SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Dependency is one edge of a unit, with its current state.
@@ -157,6 +157,13 @@ export type Unit = Message<"unitsync.v1.Unit"> & {
    * @generated from field: uint32 attempt = 11;
    */
   attempt: number;
+
+  /**
+   * The process that runs the unit, as its runner last reported it; unset when nobody reported one.
+   *
+   * @generated from field: unitsync.v1.ProcessState process = 15;
+   */
+  process?: ProcessState | undefined;
 };
 
 /**
@@ -220,6 +227,13 @@ export type Event = Message<"unitsync.v1.Event"> & {
    * @generated from field: uint32 attempt = 9;
    */
   attempt: number;
+
+  /**
+   * With the EVENT_KIND_PROCESS_* kinds: the reported process state.
+   *
+   * @generated from field: unitsync.v1.ProcessState process = 11;
+   */
+  process?: ProcessState | undefined;
 };
 
 /**
@@ -962,6 +976,14 @@ export type TimelineEntry = Message<"unitsync.v1.TimelineEntry"> & {
    * @generated from field: uint32 attempt = 9;
    */
   attempt: number;
+
+  /**
+   * The process that ran the unit (its last attempt): ready_at is when it became ready, exited_at
+   * when it ended; unset when nobody reported one.
+   *
+   * @generated from field: unitsync.v1.ProcessState process = 10;
+   */
+  process?: ProcessState | undefined;
 };
 
 /**
@@ -1024,6 +1046,301 @@ export type Attempt = Message<"unitsync.v1.Attempt"> & {
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
   messageDesc(file_unitsync_v1_unitsync, 31);
+
+/**
+ * ProcessState is the process that runs a unit, beside the unit's status: for a service, the unit
+ * is completed once ready while this shows it running, and later how it ended.
+ *
+ * @generated from message unitsync.v1.ProcessState
+ */
+export type ProcessState = Message<"unitsync.v1.ProcessState"> & {
+  /**
+   * @generated from field: unitsync.v1.ProcessState.Phase phase = 1;
+   */
+  phase: ProcessState_Phase;
+
+  /**
+   * @generated from field: uint32 pid = 2;
+   */
+  pid: number;
+
+  /**
+   * The attempt of the command (1 for the first) and how many it may make (1 + retries).
+   *
+   * @generated from field: uint32 attempt = 3;
+   */
+  attempt: number;
+
+  /**
+   * @generated from field: uint32 max_attempts = 4;
+   */
+  maxAttempts: number;
+
+  /**
+   * @generated from field: repeated unitsync.v1.ReadinessCheckState checks = 5;
+   */
+  checks: ReadinessCheckState[];
+
+  /**
+   * When the process was spawned.
+   *
+   * @generated from field: google.protobuf.Timestamp started_at = 6;
+   */
+  startedAt?: Timestamp | undefined;
+
+  /**
+   * When every readiness check had passed (or a step exited 0).
+   *
+   * @generated from field: google.protobuf.Timestamp ready_at = 7;
+   */
+  readyAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp exited_at = 8;
+   */
+  exitedAt?: Timestamp | undefined;
+
+  /**
+   * The exit code `run` gives for the process: its own, 128+n for signal n, 124 run timeout, 4 not ready.
+   *
+   * @generated from field: int32 exit_code = 9;
+   */
+  exitCode: number;
+
+  /**
+   * How it ended or why the attempt failed: "exit status 1", "killed by SIGTERM", "timed out after 1s"; empty for exit 0.
+   *
+   * @generated from field: string exit_reason = 10;
+   */
+  exitReason: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp retry_at = 11;
+   */
+  retryAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message unitsync.v1.ProcessState.
+ * Use `create(ProcessStateSchema)` to create a new message.
+ */
+export const ProcessStateSchema: GenMessage<ProcessState> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 32);
+
+/**
+ * Phase is where the process is.
+ *
+ * @generated from enum unitsync.v1.ProcessState.Phase
+ */
+export enum ProcessState_Phase {
+  /**
+   * @generated from enum value: PHASE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Running; some readiness checks have not passed yet (see checks).
+   *
+   * @generated from enum value: PHASE_STARTING = 1;
+   */
+  STARTING = 1,
+
+  /**
+   * Running: a step, or a service that is ready.
+   *
+   * @generated from enum value: PHASE_RUNNING = 2;
+   */
+  RUNNING = 2,
+
+  /**
+   * Ended: see exit_code, exit_reason and exited_at.
+   *
+   * @generated from enum value: PHASE_EXITED = 3;
+   */
+  EXITED = 3,
+
+  /**
+   * An attempt failed (see exit_reason); the next one starts at retry_at.
+   *
+   * @generated from enum value: PHASE_RETRY_WAIT = 4;
+   */
+  RETRY_WAIT = 4,
+}
+
+/**
+ * Describes the enum unitsync.v1.ProcessState.Phase.
+ */
+export const ProcessState_PhaseSchema: GenEnum<ProcessState_Phase> = /*@__PURE__*/
+  enumDesc(file_unitsync_v1_unitsync, 32, 0);
+
+/**
+ * ReadinessCheckState is one readiness check of a service.
+ *
+ * @generated from message unitsync.v1.ReadinessCheckState
+ */
+export type ReadinessCheckState = Message<"unitsync.v1.ReadinessCheckState"> & {
+  /**
+   * As written: "tcp:8080", "log:listening", "notify".
+   *
+   * @generated from field: string check = 1;
+   */
+  check: string;
+
+  /**
+   * @generated from field: bool passed = 2;
+   */
+  passed: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp passed_at = 3;
+   */
+  passedAt?: Timestamp | undefined;
+
+  /**
+   * Why it has not passed yet: "connection refused"; empty once passed or before its first try.
+   *
+   * @generated from field: string last_error = 4;
+   */
+  lastError: string;
+};
+
+/**
+ * Describes the message unitsync.v1.ReadinessCheckState.
+ * Use `create(ReadinessCheckStateSchema)` to create a new message.
+ */
+export const ReadinessCheckStateSchema: GenMessage<ReadinessCheckState> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 33);
+
+/**
+ * ReportProcessRequest reports the state of the process that runs unit.
+ *
+ * @generated from message unitsync.v1.ReportProcessRequest
+ */
+export type ReportProcessRequest = Message<"unitsync.v1.ReportProcessRequest"> & {
+  /**
+   * @generated from field: string unit = 1;
+   */
+  unit: string;
+
+  /**
+   * @generated from field: unitsync.v1.ProcessState process = 2;
+   */
+  process?: ProcessState | undefined;
+};
+
+/**
+ * Describes the message unitsync.v1.ReportProcessRequest.
+ * Use `create(ReportProcessRequestSchema)` to create a new message.
+ */
+export const ReportProcessRequestSchema: GenMessage<ReportProcessRequest> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 34);
+
+/**
+ * ReportProcessResponse is the unit after the report.
+ *
+ * @generated from message unitsync.v1.ReportProcessResponse
+ */
+export type ReportProcessResponse = Message<"unitsync.v1.ReportProcessResponse"> & {
+  /**
+   * @generated from field: unitsync.v1.Unit unit = 1;
+   */
+  unit?: Unit | undefined;
+};
+
+/**
+ * Describes the message unitsync.v1.ReportProcessResponse.
+ * Use `create(ReportProcessResponseSchema)` to create a new message.
+ */
+export const ReportProcessResponseSchema: GenMessage<ReportProcessResponse> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 35);
+
+/**
+ * DeclarePlanRequest is a whole start-up plan: each unit with its dependencies.
+ *
+ * @generated from message unitsync.v1.DeclarePlanRequest
+ */
+export type DeclarePlanRequest = Message<"unitsync.v1.DeclarePlanRequest"> & {
+  /**
+   * @generated from field: repeated unitsync.v1.PlanUnit units = 1;
+   */
+  units: PlanUnit[];
+};
+
+/**
+ * Describes the message unitsync.v1.DeclarePlanRequest.
+ * Use `create(DeclarePlanRequestSchema)` to create a new message.
+ */
+export const DeclarePlanRequestSchema: GenMessage<DeclarePlanRequest> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 36);
+
+/**
+ * PlanUnit is one unit of a plan and what it waits for.
+ *
+ * @generated from message unitsync.v1.PlanUnit
+ */
+export type PlanUnit = Message<"unitsync.v1.PlanUnit"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: repeated unitsync.v1.PlanUnitDependency after = 2;
+   */
+  after: PlanUnitDependency[];
+};
+
+/**
+ * Describes the message unitsync.v1.PlanUnit.
+ * Use `create(PlanUnitSchema)` to create a new message.
+ */
+export const PlanUnitSchema: GenMessage<PlanUnit> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 37);
+
+/**
+ * PlanUnitDependency is one dependency of a plan unit with its required condition.
+ *
+ * @generated from message unitsync.v1.PlanUnitDependency
+ */
+export type PlanUnitDependency = Message<"unitsync.v1.PlanUnitDependency"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Unspecified means completed.
+   *
+   * @generated from field: unitsync.v1.Condition condition = 2;
+   */
+  condition: Condition;
+};
+
+/**
+ * Describes the message unitsync.v1.PlanUnitDependency.
+ * Use `create(PlanUnitDependencySchema)` to create a new message.
+ */
+export const PlanUnitDependencySchema: GenMessage<PlanUnitDependency> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 38);
+
+/**
+ * DeclarePlanResponse is every unit of the plan after the declaration.
+ *
+ * @generated from message unitsync.v1.DeclarePlanResponse
+ */
+export type DeclarePlanResponse = Message<"unitsync.v1.DeclarePlanResponse"> & {
+  /**
+   * @generated from field: repeated unitsync.v1.Unit units = 1;
+   */
+  units: Unit[];
+};
+
+/**
+ * Describes the message unitsync.v1.DeclarePlanResponse.
+ * Use `create(DeclarePlanResponseSchema)` to create a new message.
+ */
+export const DeclarePlanResponseSchema: GenMessage<DeclarePlanResponse> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 39);
 
 /**
  * UnitStatus is the lifecycle of a unit. Transitions only go forward.
@@ -1145,6 +1462,41 @@ export enum EventKind {
    * @generated from enum value: EVENT_KIND_WAIT_ENDED = 4;
    */
   WAIT_ENDED = 4,
+
+  /**
+   * The unit's command was spawned (an attempt of it).
+   *
+   * @generated from enum value: EVENT_KIND_PROCESS_STARTED = 10;
+   */
+  PROCESS_STARTED = 10,
+
+  /**
+   * A readiness check passed, or the reason it has not passed yet changed.
+   *
+   * @generated from enum value: EVENT_KIND_PROCESS_CHECKED = 11;
+   */
+  PROCESS_CHECKED = 11,
+
+  /**
+   * Every readiness check passed.
+   *
+   * @generated from enum value: EVENT_KIND_PROCESS_READY = 12;
+   */
+  PROCESS_READY = 12,
+
+  /**
+   * The unit's command exited (see process.exit_reason), before or after it was ready.
+   *
+   * @generated from enum value: EVENT_KIND_PROCESS_EXITED = 13;
+   */
+  PROCESS_EXITED = 13,
+
+  /**
+   * An attempt failed and the command runs again after a delay.
+   *
+   * @generated from enum value: EVENT_KIND_PROCESS_RETRYING = 14;
+   */
+  PROCESS_RETRYING = 14,
 }
 
 /**
@@ -1261,6 +1613,29 @@ export const UnitSyncService: GenService<{
     methodKind: "unary";
     input: typeof GetTimelineRequestSchema;
     output: typeof GetTimelineResponseSchema;
+  },
+  /**
+   * ReportProcess records the state of the process that runs a unit (`unitsync run`, `up`): its
+   * pid, its readiness checks and, once it ends, how. It leaves the unit's status alone, except
+   * that PHASE_RETRY_WAIT on a started unit records the failed attempt and begins the next one.
+   *
+   * @generated from rpc unitsync.v1.UnitSyncService.ReportProcess
+   */
+  reportProcess: {
+    methodKind: "unary";
+    input: typeof ReportProcessRequestSchema;
+    output: typeof ReportProcessResponseSchema;
+  },
+  /**
+   * DeclarePlan declares the dependencies of a whole plan at once: every edge, or none. A cycle
+   * through the plan and what the agent holds is refused with its path (FAILED_PRECONDITION, as Want).
+   *
+   * @generated from rpc unitsync.v1.UnitSyncService.DeclarePlan
+   */
+  declarePlan: {
+    methodKind: "unary";
+    input: typeof DeclarePlanRequestSchema;
+    output: typeof DeclarePlanResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_unitsync_v1_unitsync, 0);

@@ -1,0 +1,232 @@
+// `up -f`: a checked plan run in this one process over one client — declared at once, every unit
+// through the runner with a log file each, `start-up complete` once every unit is completed, then
+// the services supervised (and `--then`'s command run) until they exit or a signal comes. A budget
+// bounds start-up; shutdown stops services dependents first, SIGTERM then SIGKILL after a grace.
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, openSync, writeSync } from "node:fs";
+import { constants as osConstants } from "node:os";
+import { join } from "node:path";
+import { SHORT_DEADLINE_MS, type UnitSyncClient, deadlineIn } from "../client/client.js";
+import { describeFailure } from "../client/errors.js";
+import { ExitCode } from "../client/exit-codes.js";
+import { conditionToProto } from "../rpc/enums.js";
+import { type UnitHandle, type UnitOutcome, runUnit } from "../runner/run-unit.js";
+import type { Plan, PlanUnit } from "../plan/model.js";
+import { formatDuration } from "./duration.js";
+import { CommandError, type Io } from "./io.js";
+import { renderTimeline } from "./timeline-verb.js";
+import { watchProgress } from "./up-progress.js";
+import { type RunRecord, formatLimit, holdingChain, logFileName, planSummary } from "./up-plan-report.js";
+import { writeShim } from "./up-scripts.js";
+
+export interface PlanRunOptions {
+  socketPath: string;
+  logDir: string;
+  /** 0: no budget. */
+  budgetMs: number;
+  /** Run once start-up is complete; `up` exits with its code. */
+  then?: string[];
+  /** Between SIGTERM and SIGKILL when stopping a unit. */
+  graceMs: number;
+}
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+type Signal = (typeof SIGNALS)[number];
+
+interface Run extends RunRecord {
+  unit: PlanUnit;
+  handle: UnitHandle;
+  outcome?: UnitOutcome;
+}
+
+/** Something that ends a phase: the runs settling, the budget, a signal, `--then`'s exit. */
+type Ending = { kind: "settled" } | { kind: "budget" } | { kind: "signal"; signal: Signal } | { kind: "then"; code: number } | { kind: "exited" };
+
+const short = () => ({ deadline: deadlineIn(SHORT_DEADLINE_MS) });
+
+async function declare(client: UnitSyncClient, plan: Plan): Promise<void> {
+  const units = plan.units.map((u) => ({ name: u.name, after: u.after.map((d) => ({ name: d.name, condition: conditionToProto(d.condition) })) }));
+  try {
+    await client.declarePlan({ units }, short());
+  } catch (error) {
+    const failure = describeFailure(error, client.socketPath);
+    throw new CommandError(`up: declaring the plan: ${failure.message}`, failure.exitCode);
+  }
+}
+
+/** Stops every run, each only once every unit that depends on it has stopped: dependents first. */
+function stopInOrder(plan: Plan, runs: ReadonlyMap<string, Run>, reason: string, graceMs: number): Promise<unknown> {
+  const dependents = new Map<string, string[]>();
+  for (const unit of plan.units) for (const dep of unit.after) dependents.set(dep.name, [...(dependents.get(dep.name) ?? []), unit.name]);
+  const stopping = new Map<string, Promise<void>>();
+  const stop = (name: string): Promise<void> => {
+    let done = stopping.get(name);
+    if (!done) {
+      stopping.set(name, (done = Promise.all((dependents.get(name) ?? []).map(stop)).then(() => runs.get(name)?.handle.stop(reason, graceMs))));
+    }
+    return done;
+  };
+  return Promise.all(plan.units.map((u) => stop(u.name)));
+}
+
+export async function runPlan(io: Io, client: UnitSyncClient, plan: Plan, options: PlanRunOptions): Promise<number> {
+  const t0 = Date.now();
+  const env: Record<string, string | undefined> = { ...io.env, ...plan.env, UNITSYNC_SOCKET: options.socketPath };
+  if (io.self) env.PATH = `${writeShim(options.logDir, io.self)}:${io.env.PATH ?? ""}`;
+  await declare(client, plan);
+
+  const runs = new Map<string, Run>();
+  const progress = await watchProgress(io, client, t0, () => [...runs.values()].filter((r) => !r.exit && r.handle.pid() !== undefined).map((r) => r.name));
+  const say = (line: string) => progress.lines && io.stderr.write(`${progress.since()}${line}\n`);
+
+  // Every ending of a phase arrives here; each phase waits for the next one it cares about.
+  let wake: (ending: Ending) => void = () => {};
+  const next = () => new Promise<Ending>((resolve) => (wake = resolve));
+  let signalled: Signal | undefined;
+  const onSignal = SIGNALS.map((signal) => {
+    const handler = () => {
+      if (signalled) return;
+      signalled = signal;
+      say(`${signal} received; stopping`);
+      wake({ kind: "signal", signal });
+    };
+    io.signals.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  let then: ChildProcess | undefined;
+  let budget: NodeJS.Timeout | undefined;
+  let phase: "start-up" | "supervise" = "start-up";
+  try {
+    let unsettled = 0;
+    let running = 0;
+    for (const unit of plan.units) {
+      if (unit.external) continue;
+      const log = join(options.logDir, logFileName(unit.name));
+      const fd = openSync(log, "w");
+      const line = (text: string) => void writeSync(fd, `${text}\n`);
+      const handle = runUnit(client, {
+        unit: unit.name,
+        after: unit.after,
+        command: unit.command,
+        env: { ...env, ...unit.env, UNITSYNC_UNIT: unit.name },
+        cwd: unit.cwd,
+        ready: unit.ready,
+        readyTimeoutMs: unit.readyTimeoutMs,
+        locks: unit.locks,
+        timeoutMs: unit.timeoutMs,
+        runTimeoutMs: unit.runTimeoutMs,
+        retries: unit.retries,
+        retryDelayMs: unit.retryDelayMs,
+        stdio: { fd },
+        progress: line,
+        warn: (text) => line(`unitsync: ${text}`),
+        graceMs: options.graceMs,
+      });
+      const run: Run = { name: unit.name, unit, handle, log, startedAt: Date.now() };
+      runs.set(unit.name, run);
+      unsettled++;
+      running++;
+      void handle.settled.then((outcome) => {
+        run.outcome = outcome;
+        if (--unsettled === 0) wake({ kind: "settled" });
+      });
+      void handle.exited.then((code) => {
+        closeSync(fd);
+        run.exit = { code, at: Date.now() };
+        if (phase === "supervise") say(`${unit.ready.length > 0 ? "service" : "unit"} ${unit.name} exited with ${code}${code ? `, see ${log}` : ""}`);
+        if (--running === 0) wake({ kind: "exited" });
+      });
+    }
+    if (options.budgetMs > 0) budget = setTimeout(() => wake({ kind: "budget" }), options.budgetMs);
+
+    // Start-up: until every unit settled, the budget ran out or a signal came.
+    let ending: Ending = unsettled === 0 ? { kind: "settled" } : signalled ? { kind: "signal", signal: signalled } : await next();
+    clearTimeout(budget);
+    let budgetChain: string[] | undefined;
+    if (ending.kind === "budget") {
+      const { units } = await client.listUnits({}, short());
+      budgetChain = holdingChain(plan, units);
+      const reason = `start-up budget of ${formatLimit(options.budgetMs)} exceeded`;
+      say(`${reason}; stopping what has not finished`);
+      const unfinished = new Map([...runs].filter(([, r]) => !r.outcome));
+      await Promise.all([...unfinished.values()].map((r) => r.handle.stop(reason, options.graceMs)));
+    } else if (ending.kind === "signal") {
+      await stopInOrder(plan, runs, `up received ${ending.signal}`, options.graceMs);
+    }
+    await Promise.all([...runs.values()].map((r) => r.handle.settled));
+
+    const complete = ending.kind === "settled" && [...runs.values()].every((r) => r.outcome?.ok);
+    await report(io, client, plan, runs);
+    if (ending.kind === "signal") return finishSignalled(io, plan, runs, ending.signal, options);
+    if (!complete) {
+      if (ending.kind === "budget") {
+        const chain = budgetChain && budgetChain.length > 0 ? `; held up by ${budgetChain.join(" -> ")}` : "";
+        io.stdout.write(`\nstart-up budget of ${formatLimit(options.budgetMs)} exceeded${chain}\n`);
+      } else {
+        io.stdout.write("\nstart-up failed\n");
+      }
+      await stopInOrder(plan, runs, "start-up failed", options.graceMs);
+      return ending.kind === "budget" ? ExitCode.timeout : ExitCode.failed;
+    }
+    io.stdout.write(`\nstart-up complete in ${formatDuration(Date.now() - t0)}\n`);
+
+    // Supervise: services keep running until they exit, a signal comes, or --then's command exits.
+    phase = "supervise";
+    if (options.then) {
+      then = spawn(options.then[0]!, options.then.slice(1), { env, stdio: "inherit", detached: true });
+      then.once("error", (error) => {
+        io.stderr.write(`unitsync: up: --then ${options.then![0]}: ${error.message}\n`);
+        wake({ kind: "then", code: 127 });
+      });
+      then.once("exit", (code, signal) => wake({ kind: "then", code: code ?? 128 + osConstants.signals[signal ?? "SIGTERM"] }));
+    }
+    ending = signalled ? { kind: "signal", signal: signalled } : running === 0 && !then ? { kind: "exited" } : await next();
+    while (ending.kind === "exited" && then && then.exitCode === null && then.signalCode === null) ending = await next();
+    if (ending.kind === "signal") {
+      if (then && then.exitCode === null && then.signalCode === null) {
+        const exited = new Promise((resolve) => then!.once("exit", resolve));
+        signalGroup(then, ending.signal);
+        await exited;
+      }
+      return finishSignalled(io, plan, runs, ending.signal, options);
+    }
+    if (ending.kind === "then") {
+      say(`--then ${options.then![0]} exited with ${ending.code}; stopping the services`);
+      await stopInOrder(plan, runs, "--then's command exited", options.graceMs);
+      return ending.code;
+    }
+    const failed = [...runs.values()].some((r) => (r.exit?.code ?? 0) !== 0);
+    return failed ? ExitCode.failed : ExitCode.ok;
+  } finally {
+    clearTimeout(budget);
+    // However `up` ends (an unexpected error included), nothing it started is left running.
+    if (then && then.exitCode === null && then.signalCode === null) signalGroup(then, "SIGKILL");
+    await stopInOrder(plan, runs, "up is exiting", options.graceMs);
+    for (const [signal, handler] of onSignal) io.signals.off(signal, handler);
+    await progress.stop();
+  }
+}
+
+async function finishSignalled(io: Io, plan: Plan, runs: ReadonlyMap<string, Run>, signal: Signal, options: PlanRunOptions): Promise<number> {
+  await stopInOrder(plan, runs, `up received ${signal}`, options.graceMs);
+  io.stdout.write(`\nstart-up ${[...runs.values()].every((r) => r.outcome?.ok) ? "ended" : "interrupted"} by ${signal}\n`);
+  return 128 + osConstants.signals[signal];
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // gone already
+  }
+}
+
+async function report(io: Io, client: UnitSyncClient, plan: Plan, runs: ReadonlyMap<string, Run>): Promise<void> {
+  try {
+    const { units } = await client.listUnits({}, short());
+    io.stdout.write(planSummary(plan, runs, units, Date.now()));
+    io.stdout.write("\n" + renderTimeline(await client.getTimeline({}, short())));
+  } catch (error) {
+    io.stderr.write(`unitsync: up: no summary: ${describeFailure(error, client.socketPath).message}\n`);
+  }
+}

@@ -1,0 +1,300 @@
+// Runs one command as one unit over an existing client: declare, wait for the dependencies, run
+// (a process group per attempt), become ready (exit 0, or every readiness check passed), retry
+// failed attempts with a doubling delay, and record the outcome. Shared by `run` and `up -f`.
+import { constants } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import { SHORT_DEADLINE_MS, type UnitSyncClient, deadlineIn } from "../client/client.js";
+import { describeFailure, isShuttingDown, isUnavailable } from "../client/errors.js";
+import { ExitCode } from "../client/exit-codes.js";
+import { conditionToProto } from "../rpc/enums.js";
+import { type Attempt, type AttemptResult, startAttempt } from "./attempt.js";
+import { formatDuration } from "./duration.js";
+import type { OutputDestination } from "./output-tap.js";
+import { ProcessReporter } from "./process-report.js";
+import { type NotifyCheck, openNotifyCheck } from "./readiness/notify-check.js";
+import { type CheckDefinition, parseCheck } from "./readiness/parse-check.js";
+import { retryDelay } from "./retry-delay.js";
+import { RunnerError, waitToStart } from "./wait-to-start.js";
+
+export interface UnitSpec {
+  unit: string;
+  after: { name: string; condition: "completed" | "started" | "finished" }[];
+  /** argv; a shell string is ["sh", "-c", s]. */
+  command: string[];
+  /** The command's whole environment. */
+  env: Record<string, string | undefined>;
+  cwd?: string;
+  /** Checks as written on the command line: "tcp:8080", "log:listening", "file:/x", "exec:pg_isready", "http://…". */
+  ready: string[];
+  /** 0: none. */
+  readyTimeoutMs: number;
+  /** "dpkg", "builds:2" (lock leases). */
+  locks: string[];
+  /** Bound on the dependency (and lock) wait; 0: none. */
+  timeoutMs: number;
+  /** 0: none. */
+  runTimeoutMs: number;
+  retries: number;
+  retryDelayMs: number;
+  /** "inherit" for `run`; for `up -f`, a file descriptor that gets both stdout and stderr. */
+  stdio: OutputDestination;
+  /** Progress lines (waiting for …, retrying …): `run` sends them to stderr, `up` to the unit log. */
+  progress?: (line: string) => void;
+  /** One-line problems ("run web: dependency "db" failed: …"); `run` prints them as `unitsync: …`. */
+  warn?: (line: string) => void;
+  /** With no agent answering, run the command anyway, uncoordinated (`run --optional`). */
+  optional?: boolean;
+  /** Between SIGTERM and SIGKILL when a run or ready timeout stops the command (default 5 s). */
+  graceMs?: number;
+  /** When to first say that a dependency was never registered, then how often. */
+  notice?: { afterMs: number; everyMs: number };
+}
+
+export interface UnitOutcome {
+  /** Completed: a step exited 0, or a service became ready. */
+  ok: boolean;
+  /** The failure reason recorded on the unit ("" when ok). */
+  reason: string;
+  /** What `run` exits with (DESIGN.md exit codes; 124 run timeout; 4 not ready in time; 5 dependency failed). */
+  exitCode: number;
+}
+
+export interface UnitHandle {
+  /** Settles once the unit is completed (step exited 0 / service ready) or failed (incl. not run). */
+  readonly settled: Promise<UnitOutcome>;
+  /** Settles when the command has exited for good (after the last attempt): run's exit code. */
+  readonly exited: Promise<number>;
+  /** The pid of the current attempt's process (leader of its own process group), if running. */
+  pid(): number | undefined;
+  /**
+   * Stops the unit: not yet running → failed "not run: <reason>"; running → SIGTERM to its process
+   * group, SIGKILL after graceMs; the unit is failed with `reason` if not yet completed. Resolves
+   * when no process of it is left.
+   */
+  stop(reason: string, graceMs: number): Promise<void>;
+  /**
+   * Passes a signal on, as `run` does with its own: while waiting, the unit is failed "not run:
+   * interrupted by SIG…" (exit 128+n); while running, the signal goes to the process group and no
+   * further attempt is made.
+   */
+  signal(signal: NodeJS.Signals): void;
+}
+
+export const DEFAULT_GRACE_MS = 5_000;
+
+/** Validates the spec's readiness checks; throws ReadinessSyntaxError for the first bad one. */
+export function parseChecks(ready: readonly string[]): CheckDefinition[] {
+  return ready.map(parseCheck);
+}
+
+export function runUnit(client: UnitSyncClient, spec: UnitSpec): UnitHandle {
+  return new UnitRun(client, spec, parseChecks(spec.ready)).handle;
+}
+
+class UnitRun {
+  readonly handle: UnitHandle;
+  private phase: "waiting" | "running" | "pausing" | "done" = "waiting";
+  /** Ends the dependency wait or the pause between attempts. */
+  private readonly interrupt = new AbortController();
+  private attempt: Attempt | undefined;
+  private interrupted: NodeJS.Signals | undefined;
+  private stopReason: string | undefined;
+  private coordinated = true;
+  private settle!: (outcome: UnitOutcome) => void;
+  private exit!: (code: number) => void;
+  private attemptsMade = 0;
+  private report: ProcessReporter | undefined;
+  private completing: Promise<void> | undefined;
+
+  constructor(
+    private readonly client: UnitSyncClient,
+    private readonly spec: UnitSpec,
+    private readonly checks: CheckDefinition[],
+  ) {
+    const settled = new Promise<UnitOutcome>((resolve) => (this.settle = resolve));
+    const exited = new Promise<number>((resolve) => (this.exit = resolve));
+    this.handle = {
+      settled,
+      exited,
+      pid: () => (this.phase === "running" ? this.attempt?.pid : undefined),
+      stop: (reason, graceMs) => this.stop(reason, graceMs),
+      signal: (signal) => this.signal(signal),
+    };
+    void this.drive().catch((error) => {
+      this.warn(`unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+      this.finish({ ok: false, reason: "unitsync failed", exitCode: ExitCode.failed });
+    });
+  }
+
+  private say(line: string) {
+    this.spec.progress?.(line);
+  }
+
+  private warn(line: string) {
+    this.spec.warn?.(`run ${this.spec.unit}: ${line}`);
+  }
+
+  private short() {
+    return { deadline: deadlineIn(SHORT_DEADLINE_MS) };
+  }
+
+  private finish(outcome: UnitOutcome, exitCode = outcome.exitCode) {
+    this.phase = "done";
+    this.settle(outcome);
+    this.exit(exitCode);
+  }
+
+  private async stop(reason: string, graceMs: number): Promise<void> {
+    this.stopReason ??= reason;
+    if (this.phase === "running") await this.attempt?.stop(reason, graceMs);
+    else this.interrupt.abort();
+    await this.handle.exited;
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    this.interrupted ??= signal;
+    if (this.phase === "running") this.attempt?.signal(signal);
+    else this.interrupt.abort();
+  }
+
+  /** Records the outcome with the agent; a failure to do so is said, not fatal. */
+  private async record(ok: boolean, reason: string): Promise<void> {
+    if (!this.coordinated) return;
+    try {
+      if (ok) await this.client.complete({ unit: this.spec.unit }, this.short());
+      else await this.client.fail({ unit: this.spec.unit, reason }, this.short());
+    } catch (error) {
+      this.warn(`could not report the outcome: ${describeFailure(error, this.client.socketPath).message}`);
+    }
+  }
+
+  /** The reason a run that did not start gives, and its exit code; undefined when it was not stopped. */
+  private notRun(): { reason: string; exitCode: number } | undefined {
+    if (this.interrupted) return { reason: `interrupted by ${this.interrupted}`, exitCode: 128 + constants.signals[this.interrupted] };
+    if (this.stopReason !== undefined) return { reason: this.stopReason, exitCode: 128 + constants.signals.SIGTERM };
+    return undefined;
+  }
+
+  private async declareAndWait(): Promise<boolean> {
+    const { unit } = this.spec;
+    try {
+      const byCondition = new Map<string, string[]>();
+      for (const { name, condition } of this.spec.after) byCondition.set(condition, [...(byCondition.get(condition) ?? []), name]);
+      for (const [condition, names] of byCondition) {
+        await this.client.want({ unit, dependsOn: names, condition: conditionToProto(condition as "completed") }, this.short());
+      }
+      await waitToStart(this.client, unit, {
+        timeoutMs: this.spec.timeoutMs,
+        progress: { write: (chunk: string) => this.say(chunk.replace(/\n$/, "")) },
+        signal: this.interrupt.signal,
+        ...(this.spec.notice ? { notice: this.spec.notice } : {}),
+      });
+      this.interrupt.signal.throwIfAborted(); // stopped just as the unit started: still not run
+      return true;
+    } catch (error) {
+      const stopped = this.notRun();
+      if (stopped) {
+        this.warn(stopped.reason);
+        // Dependents fail at once instead of waiting for a unit that will never run.
+        await this.record(false, `not run: ${stopped.reason}`);
+        this.finish({ ok: false, reason: `not run: ${stopped.reason}`, exitCode: stopped.exitCode });
+        return false;
+      }
+      const failure =
+        error instanceof RunnerError ? { exitCode: error.exitCode, message: error.message } : describeFailure(error, this.client.socketPath);
+      if (this.spec.optional && isUnavailable(error) && !isShuttingDown(error)) {
+        this.warn(`${failure.message}; running without coordination (--optional)`);
+        this.coordinated = false;
+        return true;
+      }
+      this.warn(failure.message);
+      const reason = `not run: ${failure.message}`;
+      if (failure.exitCode === ExitCode.timeout || failure.exitCode === ExitCode.dependencyFailed) await this.record(false, reason);
+      this.finish({ ok: false, reason, exitCode: failure.exitCode });
+      return false;
+    }
+  }
+
+  private async drive(): Promise<void> {
+    if (!(await this.declareAndWait())) return;
+    const attempts = Math.max(0, this.spec.retries) + 1;
+    const report = (this.report = new ProcessReporter(this.coordinated ? this.client : undefined, this.spec.unit, attempts));
+    let last: AttemptResult | undefined;
+    for (let n = 1; n <= attempts; n++) {
+      this.phase = "running";
+      this.attemptsMade = n;
+      const notify = await this.openNotify();
+      if (notify instanceof Error) {
+        await this.record(false, notify.message);
+        this.warn(notify.message);
+        this.finish({ ok: false, reason: notify.message, exitCode: ExitCode.failed });
+        return;
+      }
+      const attempt = (this.attempt = startAttempt({
+        command: this.spec.command,
+        env: notify ? { ...this.spec.env, NOTIFY_SOCKET: notify.socketPath } : this.spec.env,
+        ...(this.spec.cwd ? { cwd: this.spec.cwd } : {}),
+        stdio: this.spec.stdio,
+        checks: this.checks.filter((c) => c.kind !== "notify"),
+        extraChecks: notify ? [notify.check] : [],
+        readyTimeoutMs: this.spec.readyTimeoutMs,
+        runTimeoutMs: this.spec.runTimeoutMs,
+        graceMs: this.spec.graceMs ?? DEFAULT_GRACE_MS,
+        onSpawn: (pid, at) => report.spawned(n, pid, at, this.spec.ready),
+        onChecks: (states) => report.checks(states),
+        onReady: (at) => void this.ready(at),
+      }));
+      // A signal or stop that came while the attempt was being set up still reaches it.
+      if (this.interrupted) attempt.signal(this.interrupted);
+      if (this.stopReason !== undefined) void attempt.stop(this.stopReason, this.spec.graceMs ?? DEFAULT_GRACE_MS);
+      const result = await attempt.result;
+      if (result.ready) {
+        await this.ready(result.readyAt ?? result.end.at);
+        report.exited(result.end.at, result.exitCode, result.processReason);
+        await report.flush();
+        this.phase = "done";
+        this.exit(result.exitCode);
+        return;
+      }
+      last = result;
+      if (n === attempts || this.interrupted || this.stopReason !== undefined) break;
+      const delay = retryDelay(this.spec.retryDelayMs, n);
+      report.retrying(result.end.at, result.exitCode, result.reason, Date.now() + delay);
+      await report.flush(); // the agent begins the unit's next attempt on this report: never coalesce it away
+      this.phase = "pausing";
+      this.say(`Unit "${this.spec.unit}" attempt ${n} of ${attempts} failed: ${result.reason}; trying again in ${formatDuration(delay)}`);
+      try {
+        await sleep(delay, undefined, { signal: this.interrupt.signal });
+      } catch {
+        break; // stopped or interrupted while pausing
+      }
+    }
+    let reason = last!.reason;
+    if (attempts > 1 && this.attemptsMade > 1) reason = `failed after ${this.attemptsMade} attempts: ${reason}`;
+    await this.record(false, reason); // first: dependents fail at once
+    report.exited(last!.end.at, last!.exitCode, last!.reason);
+    await report.flush();
+    this.finish({ ok: false, reason, exitCode: last!.exitCode });
+  }
+
+  /** A notify check's socket for the next attempt (bound before the command starts), if it has one. */
+  private async openNotify(): Promise<NotifyCheck | Error | undefined> {
+    const spec = this.checks.find((c) => c.kind === "notify");
+    if (!spec) return undefined;
+    try {
+      return await openNotifyCheck(spec.spec);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  /** The attempt did its start-up work: complete the unit and release its dependents (once). */
+  private ready(at: number): Promise<void> {
+    return (this.completing ??= (async () => {
+      await this.record(true, ""); // first: dependents wait for this, not for the report
+      if (this.checks.length > 0) this.report?.ready(at);
+      if (this.checks.length > 0) this.say(`Unit "${this.spec.unit}" is ready: ${this.spec.ready.join(", ")}`);
+      this.settle({ ok: true, reason: "", exitCode: ExitCode.ok });
+    })());
+  }
+}

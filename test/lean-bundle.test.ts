@@ -1,0 +1,84 @@
+// What each verb of the installed command loads: --version and --help load no gRPC at all; verbs
+// that only call the agent never read the agent bundle; `agent` does. Checked in real processes
+// through a preload that records the built-in modules loaded and the files read.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import test, { type ExecutionContext } from "ava";
+import { eventually, tempDir } from "./helpers/agent.js";
+import { BIN, ROOT, spawnProcess } from "./helpers/cli.js";
+
+const AGENT_BUNDLE = join(ROOT, "dist/unitsync-agent.cjs");
+const CLI_BUNDLE = join(ROOT, "dist/unitsync.cjs");
+
+/** Written to a file at exit: the built-in modules the process loaded and the files it read. */
+const PRELOAD = `
+const fs = require("node:fs");
+const read = new Set();
+const original = fs.readFileSync;
+fs.readFileSync = function (path, ...rest) { read.add(String(path)); return original.call(this, path, ...rest); };
+process.once("exit", () => {
+  const builtins = process.moduleLoadList.filter((m) => m.startsWith("NativeModule ")).map((m) => m.slice(13));
+  fs.writeFileSync(process.env.LOAD_REPORT, JSON.stringify({ builtins, read: [...read] }));
+});
+`;
+
+interface Report {
+  builtins: string[];
+  read: string[];
+}
+
+function setup(t: ExecutionContext) {
+  const dir = tempDir(t);
+  const preload = join(dir, "preload.cjs");
+  writeFileSync(preload, PRELOAD);
+  let n = 0;
+  const start = (...args: string[]) => {
+    const report = join(dir, `report-${n++}.json`);
+    const env = { HOME: dir, UNITSYNC_CACHE_DIR: join(dir, "cache"), UNITSYNC_SOCKET: join(dir, "a.sock"), LOAD_REPORT: report };
+    const spawned = spawnProcess(process.execPath, ["--require", preload, BIN, ...args], env);
+    return { spawned, report: async (): Promise<Report & { code: number }> => ({ code: (await spawned.done).code, ...JSON.parse(readFileSync(report, "utf8")) }) };
+  };
+  return { run: (...args: string[]) => start(...args).report(), start };
+}
+
+test("--version and --help load neither gRPC nor HTTP/2, nor the agent bundle", async (t) => {
+  const { run } = setup(t);
+  for (const args of [["--version"], ["--help"], ["start", "--help"]]) {
+    for (const round of ["first call (writes the code cache)", "later call (reads it)"]) {
+      const report = await run(...args);
+      t.is(report.code, 0, `${args.join(" ")}, ${round}`);
+      t.false(report.builtins.includes("http2"), `${args.join(" ")} loaded http2 (${round})`);
+      t.true(report.read.includes(CLI_BUNDLE), `${args.join(" ")} ran the CLI bundle`);
+      t.false(report.read.includes(AGENT_BUNDLE), `${args.join(" ")} read the agent bundle (${round})`);
+    }
+  }
+});
+
+test("verbs that only call the agent never read the agent bundle; the agent verb does", async (t) => {
+  const { run, start } = setup(t);
+  const unreachable = await run("ping");
+  t.is(unreachable.code, 3, "no agent answers yet");
+  t.true(unreachable.builtins.includes("http2"), "ping makes a gRPC call");
+  t.false(unreachable.read.includes(AGENT_BUNDLE));
+
+  const agent = start("agent");
+  t.teardown(() => agent.spawned.child.kill("SIGKILL"));
+  await eventually(() => agent.spawned.stderr().includes("serving on"), "the agent to serve", 30_000);
+  for (const args of [["ping"], ["want", "app", "db"], ["start", "db"], ["complete", "db"], ["status", "app", "-o", "json"], ["list"]]) {
+    const report = await run(...args);
+    t.is(report.code, 0, args.join(" "));
+    t.false(report.read.includes(AGENT_BUNDLE), `${args.join(" ")} read the agent bundle`);
+  }
+  agent.spawned.child.kill("SIGTERM");
+  const served = await agent.report();
+  t.is(served.code, 0);
+  t.true(served.read.includes(AGENT_BUNDLE), "the agent verb runs the agent bundle");
+});
+
+test("the CLI bundle holds none of the agent's code", (t) => {
+  const bundle = readFileSync(CLI_BUNDLE, "utf8");
+  for (const marker of ["src/agent/server.ts", "src/agent/handlers.ts", "src/core/registry.ts", "node_modules/protobufjs/", "node_modules/@grpc/proto-loader/", "node_modules/@grpc/reflection/", "node_modules/grpc-health-check/"]) {
+    t.false(bundle.includes(`// ${marker}`), `the CLI bundle contains ${marker}`);
+  }
+  t.true(readFileSync(AGENT_BUNDLE, "utf8").includes("// src/agent/server.ts"));
+});
