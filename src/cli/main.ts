@@ -104,6 +104,10 @@ function build(io: Io) {
     .example("unitsync up -f unitsync.yaml")
     .example("unitsync up -f /etc/unitsync.yaml --then nginx -g 'daemon off;'")
     .example("unitsync up --dir examples");
+  verb("shim <name>", "Print a coder wrapper for PATH: coder exp sync runs unitsync, the rest the real coder", async (name) =>
+    (await import("./shim-verb.js")).shim(io, name),
+  )
+    .example("unitsync shim coder > ~/.local/bin/coder && chmod +x ~/.local/bin/coder");
   verb("completion <shell>", "Print a shell completion script for bash or zsh", async (shell) =>
     (await import("./completion-verb.js")).completion(io, shell, cli),
   )
