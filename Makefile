@@ -2,12 +2,13 @@
 BIN := node_modules/.bin
 export NODE_EXTRA_CA_CERTS :=
 
-.PHONY: all deps gen check lint typecheck gen-check breaking build sea python test fuzz drills up up-failure up-scripts bench clean
+.PHONY: all deps gen check lint typecheck gen-check breaking build sea python test fuzz drills up up-failure up-scripts picture bench clean
 
 # System packages the tests use: Graphviz (graph -o dot is checked by dot), Python's gRPC (the
-# Python client example) and zsh (its completion script). Debian package names; installed only
+# Python client example), zsh (its completion script) and Chromium (pages and pictures are checked
+# in it headless). Debian package names; installed only
 # when missing.
-APT_PACKAGES := graphviz python3-grpcio python3-grpc-tools zsh systemd
+APT_PACKAGES := graphviz python3-grpcio python3-grpc-tools zsh systemd chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
@@ -88,6 +89,10 @@ up-failure: build
 # The scripts of examples/ that call unitsync themselves, in parallel under one agent.
 up-scripts: build
 	node bin/unitsync.cjs up --dir examples
+
+# docs/startup.svg: the example start-up (as `make up` runs it) drawn by `timeline -o svg`.
+picture: build
+	sh scripts/startup-picture.sh
 
 # Figures, never pass/fail: a table on stdout and bench/results.json. BENCH_QUICK=1 for a short run.
 bench: build

@@ -11,6 +11,9 @@ import { startAgent } from "../src/agent/server.js";
 import { Registry } from "../src/core/registry.js";
 import { cliVsFloor } from "./floor.js";
 import { planBench } from "./plan.js";
+import { lockHandoff } from "./locks.js";
+import { servicesBench } from "./services.js";
+import { cpuMs, wakeSpanMs } from "./fanout.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin/unitsync.cjs");
@@ -246,10 +249,14 @@ async function waiters(): Promise<void> {
   while (waiting < count) await sleep(20);
   record("waiters_10k_rss_mb", rssMb(child.pid!), 1);
   await client.want({ unit: "gate", dependsOn: ["gate-root"] }).catch(() => {});
+  const cpu0 = cpuMs(child.pid!);
   const t0 = performance.now();
   await client.complete({ unit: "gate" });
   await done;
   record("waiters_10k_wake_ms", performance.now() - t0, 1);
+  // The agent's part alone: its CPU time over the fan-out, and its timeline's span.
+  record("waiters_10k_agent_cpu_ms", cpuMs(child.pid!) - cpu0, 0);
+  record("waiters_10k_core_span_ms", await wakeSpanMs(client, "gate", "w"), 0);
   for (const c of channels) c.close();
   client.close();
   await stop(child);
@@ -314,6 +321,10 @@ async function main(): Promise<void> {
     }],
     ["waiters", waiters],
     ["agent", agentStartup],
+    ["locks", async () => Object.entries(await lockHandoff(QUICK)).forEach(([key, value]) => record(key, value, 3))],
+    ["services", async () => {
+      for (const [key, value] of Object.entries(await servicesBench(QUICK))) record(key, value, 1);
+    }],
   ];
   for (const [name, run] of sections) if (only.size === 0 || only.has(name)) await run();
   if (only.size > 0) return;

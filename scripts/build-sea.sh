@@ -1,7 +1,7 @@
 #!/bin/sh
-# Builds dist/sea/unitsync from the bundles: a copy of this node with the CLI bundle
-# (dist/unitsync.cjs) and its V8 code cache injected, and the agent bundle (dist/unitsync-agent.cjs)
-# as an asset that `agent` and `up` load, so it runs on a machine with no Node.js. Needs Node >= 20.12.
+# Builds dist/sea/unitsync from the bundles: a copy of this node with the launcher injected and
+# both bundles (dist/unitsync.cjs, and dist/unitsync-agent.cjs that `agent` and `up` load) as
+# assets, so it runs on a machine with no Node.js. Needs Node >= 20.12.
 set -eu
 cd "$(dirname "$0")/.."
 for f in dist/unitsync.cjs dist/unitsync-agent.cjs; do
@@ -9,6 +9,10 @@ for f in dist/unitsync.cjs dist/unitsync-agent.cjs; do
 done
 mkdir -p dist/sea
 rm -f dist/sea/unitsync dist/sea/unitsync.tmp
+# The executable's entry point: the launcher, which runs both bundles from its assets through the
+# per-user code cache.
+printf 'require("./src/launcher.ts").launchSea();\n' | node_modules/.bin/esbuild --bundle --platform=node --format=cjs \
+  --target=node20 --log-level=warning --sourcefile=sea-main.ts --outfile=dist/sea-main.cjs
 node --experimental-sea-config sea-config.json
 cp "$(node -p process.execPath)" dist/sea/unitsync.tmp
 chmod u+w dist/sea/unitsync.tmp

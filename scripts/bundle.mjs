@@ -3,8 +3,8 @@
 // dist/unitsync-agent.cjs, the agent side (server, handlers, core, health, reflection, protobufjs,
 // proto-loader) that only `agent` and `up` load, at run time, from the file beside the first one
 // (or from the executable's assets). A module both sides use exists once: the agent bundle takes
-// it from the CLI bundle's instance. The .proto files grpc-health-check and @grpc/reflection
-// otherwise read from their package folders at run time are embedded.
+// it from the CLI bundle's instance. The .proto files @grpc/reflection otherwise reads from its
+// package folder at run time are embedded.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
@@ -15,7 +15,6 @@ const require = createRequire(import.meta.url);
 
 /** The .proto files each package loads through proto-loader's loadSync, by path in the package. */
 const EMBEDDED = {
-  "grpc-health-check": ["proto/health/v1/health.proto"],
   "@grpc/reflection": ["build/proto/grpc/reflection/v1/reflection.proto", "build/proto/grpc/reflection/v1alpha/reflection.proto"],
 };
 
@@ -69,7 +68,17 @@ const ROOT = process.cwd();
 const keyOf = (path) => relative(ROOT, path);
 
 // unix-dgram (the notify check's socket) is a native addon: loaded from node_modules at run time, never bundled.
-const common = { bundle: true, platform: "node", format: "cjs", target: "node20", logLevel: "warning", external: ["unix-dgram"] };
+// The launcher runs the bundles as vm.Scripts, where a real import() has no loader: dependencies
+// that import() a Node built-in (the OTLP exporter's http/https) get require() instead.
+const common = {
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  logLevel: "warning",
+  external: ["unix-dgram"],
+  supported: { "dynamic-import": false },
+};
 
 /**
  * grpc-js requires @grpc/proto-loader (and with it protobufjs) only inside the functions that
@@ -105,6 +114,14 @@ const probe = await build({
 const inCli = new Set(Object.keys(Object.values(probe.metafile.outputs)[0].inputs));
 if (process.env.BUNDLE_WHY) for (const [k, v] of Object.entries(probe.metafile.inputs)) for (const i of v.imports) if (i.path.includes(process.env.BUNDLE_WHY)) console.error(k, "->", i.path);
 
+/** The export names of an ES module (undefined for CommonJS), as esbuild sees them. */
+async function esmExports(file) {
+  if (!/\.(ts|mjs)$|\/@bufbuild\/protobuf\/dist\/esm\//.test(file)) return undefined;
+  const result = await build({ entryPoints: [file], write: false, metafile: true, format: "esm", outdir: "dist/.exports", logLevel: "silent" });
+  const names = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.exports ?? [];
+  return names.filter((name) => name !== "default");
+}
+
 /** Pass 2: the agent bundle; every module the CLI bundle holds comes from the CLI bundle's instance. */
 const shared = new Set();
 const fromHost = {
@@ -119,20 +136,27 @@ const fromHost = {
       shared.add(key);
       return { path: key, namespace: "host" };
     });
-    b.onLoad({ filter: /.*/, namespace: "host" }, (args) => ({ contents: `module.exports = globalThis[${HOST}](${JSON.stringify(args.path)});`, loader: "js" }));
+    b.onLoad({ filter: /.*/, namespace: "host" }, async (args) => {
+      const module = `globalThis[${HOST}](${JSON.stringify(args.path)})`;
+      const names = await esmExports(resolve(ROOT, args.path));
+      // An ES module's exports become plain bindings: through CommonJS interop every use would
+      // read a getter that reads the host's getter, on every call of a hot path.
+      if (names === undefined) return { contents: `module.exports = ${module};`, loader: "js" };
+      return { contents: `const m = ${module};\nexport const { ${names.join(", ")} } = m;\n`, loader: "js" };
+    });
   },
 };
 await build({
   ...common,
-  stdin: { contents: 'export * from "./src/agent/server.ts";\nexport * from "./src/agent/socket-file.ts";\n', resolveDir: ROOT, sourcefile: "agent-bundle.ts", loader: "ts" },
+  stdin: { contents: 'export * from "./src/agent/server.ts";\nexport * from "./src/agent/socket-file.ts";\nexport * from "./src/agent/trace-json.ts";\n', resolveDir: ROOT, sourcefile: "agent-bundle.ts", loader: "ts" },
   outfile: `dist/${AGENT_FILE}`,
   plugins: [fromHost, embedProtos, leanProtobuf],
 });
 
 /**
  * Pass 3: the CLI bundle. The agent's modules are one small module that lends the agent bundle
- * the shared modules, then loads it: from the executable's assets, through the launcher's code
- * cache, or with a plain require.
+ * the shared modules, then loads it: through the launcher's code cache (from the file beside
+ * this one, or from the executable's assets), or else from the assets or with a plain require.
  */
 const agentLoader = `
 const host = {
@@ -144,6 +168,9 @@ globalThis[${HOST}] = (key) => {
 };
 const sea = require("node:sea");
 function load() {
+  const file = require("node:path").join(__dirname, ${JSON.stringify(AGENT_FILE)});
+  const launcher = globalThis[Symbol.for("unitsync.launcher.load")];
+  if (launcher) return launcher(file);
   if (sea.isSea()) {
     const { Script } = require("node:vm");
     const source = sea.getAsset(${JSON.stringify(AGENT_FILE)}, "utf8");
@@ -152,9 +179,7 @@ function load() {
     fn.call(mod.exports, mod.exports, require, mod, ${JSON.stringify(AGENT_FILE)}, __dirname);
     return mod.exports;
   }
-  const file = require("node:path").join(__dirname, ${JSON.stringify(AGENT_FILE)});
-  const launcher = globalThis[Symbol.for("unitsync.launcher.load")];
-  return launcher ? launcher(file) : require(file);
+  return require(file);
 }
 module.exports = load();
 `;

@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { Script } from "node:vm";
 
 /**
@@ -33,10 +33,19 @@ function verbOf(argv: readonly string[]): string {
   return verb && /^[a-z]{1,16}$/.test(verb) ? verb : "default";
 }
 
-/** Compiles and runs the CommonJS file at `file` as if required, from the cache when possible. */
-function run(file: string, name: string): unknown {
-  const source = readFileSync(file, "utf8");
-  const stat = statSync(file);
+/** What to run: its source, the file it is named by, and the file whose size and mtime date its build. */
+interface Code {
+  source: string;
+  file: string;
+  builtFrom: string;
+}
+
+const fromFile = (file: string): Code => ({ source: readFileSync(file, "utf8"), file, builtFrom: file });
+
+/** Compiles and runs CommonJS code as if required, from the cache when possible. */
+function run(code: Code, name: string): unknown {
+  const { source, file } = code;
+  const stat = statSync(code.builtFrom);
   // Named by the installation (the file's path) and its build (size, mtime, and the V8 that
   // compiles it), so an upgrade or a rebuild starts a new cache and removes the old one.
   const installation = `${name}-${hash(file)}-`;
@@ -78,6 +87,18 @@ function run(file: string, name: string): unknown {
  * comes through here too (the CLI bundle looks for this loader) and gets its own cache.
  */
 export function launch(file: string): void {
-  (globalThis as Record<symbol, unknown>)[Symbol.for("unitsync.launcher.load")] = (path: string) => run(path, "agent");
-  run(file, "cli");
+  (globalThis as Record<symbol, unknown>)[Symbol.for("unitsync.launcher.load")] = (path: string) => run(fromFile(path), "agent");
+  run(fromFile(file), "cli");
+}
+
+/**
+ * The single executable's entry: both bundles are its assets, run through the same per-user
+ * cache (dated by the executable itself). Node's own code cache for an executable is made at
+ * build time from compiling, not running, so it misses every function compiled lazily.
+ */
+export function launchSea(): void {
+  const { getAsset } = require("node:sea") as typeof import("node:sea");
+  const asset = (name: string): Code => ({ source: getAsset(name, "utf8"), file: join(process.execPath, name), builtFrom: process.execPath });
+  (globalThis as Record<symbol, unknown>)[Symbol.for("unitsync.launcher.load")] = (path: string) => run(asset(basename(path)), "agent");
+  run(asset("unitsync.cjs"), "cli");
 }

@@ -100,3 +100,17 @@ test("graph -f draws a plan without an agent, in each format", async (t) => {
   t.regex(bad.stderr, /bad\.yaml:2:24: cycle detected: a -> a/);
   t.is(bad.stdout, "");
 });
+
+test("the README's check example prints what the README says", async (t) => {
+  const { readFileSync } = await import("node:fs");
+  const { ROOT } = await import("./helpers/cli.js");
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const match = /For this file:\n\n```yaml\n([^]*?)```\n\nit prints \(stderr\):\n\n```\n([^]*?)```/.exec(readme);
+  t.truthy(match, "the example is in the README");
+  const dir = tempDir(t);
+  writeFileSync(join(dir, "unitsync.yaml"), match![1]!);
+  const { spawnProcess, BIN } = await import("./helpers/cli.js");
+  const result = await spawnProcess(process.execPath, [BIN, "check"], {}, dir).done;
+  t.is(result.code, 1);
+  t.is(result.stderr, match![2]!);
+});

@@ -157,3 +157,23 @@ test("list and status sort as coder does, by the names' bytes", async (t) => {
   t.is((await run(["list", "-c", "unit"])).stdout, "UNIT\nC\na\nb\nm\n");
   t.is((await run(["status", "m", "-c", "depends on"])).stdout.split("\n").slice(-4).join("\n"), "C\na\nb\n");
 });
+
+test("status of a re-run keeps coder's stdout; the attempt and an open wait go to stderr", async (t) => {
+  const { run, socketPath } = await setup(t);
+  await seed(run, [["start", "u"], ["complete", "u"], ["start", "u"]]);
+  const result = await run(["status", "u"]);
+  t.is(result.stdout, "Unit: u\nStatus: started\nReady: true\n\nDependencies:\nNo dependencies found\n");
+  t.is(result.stderr, "Attempt: 2\n");
+  await seed(run, [["want", "w", "u"]]);
+  const waiting = spawnProcess(process.execPath, [BIN, "start", "w", "--socket", socketPath]);
+  t.teardown(() => void waiting.child.kill("SIGKILL"));
+  const until = Date.now() + 50_000; // a bound for a hang only
+  for (let r = await run(["status", "w"]); !r.stderr.includes("Waiting:"); r = await run(["status", "w"])) {
+    if (Date.now() > until) return t.fail("w never waited");
+    t.is(r.stdout.split("\n")[1], "Status: pending");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const status = await run(["status", "w"]);
+  t.is(status.stderr, "Waiting: a start call is waiting for its dependencies\n");
+  t.notRegex(status.stdout, /Waiting/);
+});

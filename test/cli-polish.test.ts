@@ -54,7 +54,7 @@ test("bash completion is valid bash and completes verbs, options, their values a
   t.deepEqual(await completeInBash(script, ["unitsync", "run", "ide", "--a"]), ["--after"]);
   t.true((await completeInBash(script, ["unitsync", "run", "ide", "--", "bas"])).includes("bash"), "after --, the command to run");
   t.deepEqual(await completeInBash(script, ["unitsync", "graph", "-o", ""]), ["dot", "json", "mermaid"]);
-  t.deepEqual(await completeInBash(script, ["unitsync", "--socket", "/tmp/x.sock", "timeline", "-o", ""]), ["json", "table"]);
+  t.deepEqual(await completeInBash(script, ["unitsync", "--socket", "/tmp/x.sock", "timeline", "-o", ""]), ["html", "json", "otlp-json", "svg", "table"]);
   t.deepEqual(await completeInBash(script, ["unitsync", "completion", ""]), ["bash", "zsh"]);
   t.deepEqual(await completeInBash(script, ["unitsync", "want", "ide", "--on", "s"]), ["started"]);
 

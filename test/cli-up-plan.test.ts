@@ -204,3 +204,83 @@ test("up -f usage errors: --then without a command, --budget without a plan, -f 
   t.like(await cli(["up", "-f", file, "--dir", dir], env), { code: 2, stderr: "unitsync: up: give either -f or scripts (--dir), not both\n" });
   t.like(await cli(["up", "-f", file, "--budget", "soon"], env), { code: 2 });
 });
+
+test("up --dir: scripts with a # unitsync: header run as units (after, retries); the others call unitsync themselves", async (t) => {
+  const { socketPath, client, dir } = await withAgent(t);
+  const folder = join(dir, "startup");
+  const { mkdirSync, chmodSync } = await import("node:fs");
+  mkdirSync(folder);
+  const script = (name: string, body: string) => {
+    writeFileSync(join(folder, name), `#!/bin/sh\n${body}\n`);
+    chmodSync(join(folder, name), 0o755);
+  };
+  // Fails on its first attempt: the header's retries=1 runs it again.
+  script("10-clone.sh", `# unitsync: retries=1 retry_delay=10ms\necho x >> ${dir}/clone.attempts\n[ "$(wc -l < ${dir}/clone.attempts)" -gt 1 ]`);
+  script("20-build.sh", "# unitsync: after=10-clone\necho built");
+  script("30-own.sh", "exec unitsync run own --after 20-build -- true");
+  const up = spawnCli(["up", "--dir", folder, "--socket", socketPath, "--log-dir", join(dir, "logs")], hermetic(dir));
+  t.teardown(() => up.child.kill("SIGKILL"));
+  const result = await ends(up.done);
+  t.is(result.code, 0, result.stderr + result.stdout);
+  const timeline = await timelineOf(client);
+  for (const name of ["10-clone", "20-build", "own"]) t.is(timeline.get(name)?.status, "completed", name);
+  t.true(timeline.get("20-build")!.started! >= timeline.get("10-clone")!.finished!);
+  t.true(timeline.get("own")!.started! >= timeline.get("20-build")!.finished!);
+  t.is(readFileSync(join(dir, "clone.attempts"), "utf8"), "x\nx\n");
+  t.regex(readFileSync(join(dir, "logs", "20-build.sh.log"), "utf8"), /built/);
+});
+
+test("up --dir: a header with an error starts nothing", async (t) => {
+  const dir = tempDir(t);
+  const folder = join(dir, "startup");
+  const { mkdirSync, chmodSync } = await import("node:fs");
+  mkdirSync(folder);
+  writeFileSync(join(folder, "10-a.sh"), `#!/bin/sh\n# unitsync: ready=tcp:0 aftr=x\ntouch ${dir}/ran\n`);
+  chmodSync(join(folder, "10-a.sh"), 0o755);
+  const socket = join(dir, "up.sock");
+  const result = await cli(["up", "--dir", folder, "--socket", socket], hermetic(dir));
+  t.is(result.code, 1);
+  t.regex(result.stderr, /10-a\.sh:2:19: readiness check tcp:0: "0" is not a port/);
+  t.regex(result.stderr, /10-a\.sh:2:25: unknown key "aftr" in unit "10-a"; did you mean "after"\?/);
+  t.regex(result.stderr, /unitsync: up: the scripts' headers have errors; nothing was started\n$/);
+  t.false(existsSync(socket));
+  t.false(existsSync(join(dir, "ran")));
+});
+
+test("SIGTERM during start-up: the running step is stopped, waiting units are not run, exit 143, no process left", async (t) => {
+  const dir = tempDir(t);
+  const file = writePlan(
+    dir,
+    ["units:", `  slow: { run: "echo $$ > ${dir}/slow.pid; touch ${dir}/slow-running; exec sleep 30" }`, '  next: { run: "true", after: [slow] }'].join("\n"),
+  );
+  const up = spawnCli(["up", "-f", file, "--grace", "1s", "--socket", join(dir, "up.sock"), "--log-dir", join(dir, "logs")], hermetic(dir));
+  t.teardown(() => up.child.kill("SIGKILL"));
+  const { fileAppears } = await import("./helpers/ops.js");
+  await fileAppears(join(dir, "slow-running"));
+  up.child.kill("SIGTERM");
+  const result = await ends(up.done);
+  t.is(result.code, 143, result.stderr);
+  t.regex(result.stdout, /\nstart-up interrupted by SIGTERM\n$/);
+  t.regex(result.stdout, /^next +failed .*not run/m);
+  t.notRegex(result.stdout, /start-up complete/);
+  t.false(groupAlive(Number(readFileSync(join(dir, "slow.pid"), "utf8"))));
+});
+
+test("after start-up, up supervises the services until they exit, then exits 0 (1 if one failed)", async (t) => {
+  const { socketPath, dir } = await withAgent(t);
+  // Each service is ready at once, then exits when its file appears.
+  const service = (name: string, code: number) =>
+    `  ${name}: { run: "touch ${dir}/${name}-ready; until [ -e ${dir}/stop ]; do sleep 0.05; done; exit ${code}", ready: "file:${dir}/${name}-ready" }`;
+  const file = writePlan(dir, ["units:", service("web", 0), service("worker", 0), `  stopper: { run: "touch ${dir}/stop", after: [web, worker] }`].join("\n"));
+  const ok = await cli(["up", "-f", file, "--socket", socketPath, "--log-dir", join(dir, "logs")], hermetic(dir));
+  t.is(ok.code, 0, ok.stderr);
+  t.regex(ok.stderr, /service web exited with 0/);
+  t.regex(ok.stderr, /service worker exited with 0/);
+  const { rmSync } = await import("node:fs");
+  for (const f of ["stop", "web-ready", "worker-ready"]) rmSync(join(dir, f), { force: true });
+  const failing = writePlan(dir, ["units:", service("web", 0), service("worker", 3), `  stopper: { run: "touch ${dir}/stop", after: [web, worker] }`].join("\n"));
+  const bad = await cli(["up", "-f", failing, "--socket", socketPath, "--log-dir", join(dir, "logs2")], hermetic(dir));
+  t.is(bad.code, 1, bad.stderr);
+  t.regex(bad.stdout, /start-up complete in /);
+  t.regex(bad.stderr, /service worker exited with 3/);
+});

@@ -86,6 +86,13 @@ test("all examples run in parallel; every unit starts only after each of its dep
   // The scripts really overlapped: some unit asked to start before its dependency was done, and was held.
   t.true(waited > 0, "no unit ever had to wait; the scripts did not run in parallel");
 
+  // The two apt scripts held the dpkg lock one after the other (their stand-ins would have failed otherwise).
+  const [first, second] = ["apt-tools", "apt-editors"]
+    .map((unit) => byName.get(unit)!)
+    .sort((a, b) => ms(a.lockGrantedAt, "granted") - ms(b.lockGrantedAt, "granted"));
+  t.deepEqual([first!.locks, second!.locks], [["dpkg"], ["dpkg"]]);
+  t.true(ms(second!.lockGrantedAt, "second granted") >= ms(first!.lockReleasedAt, "first released"));
+
   // The work itself happened in dependency order.
   t.is(readFileSync(join(workspace, "dist/app.js"), "utf8"), 'export const main = () => "hello";\n');
   t.true(existsSync(join(workspace, "repo/node_modules/left-pad/index.js")));

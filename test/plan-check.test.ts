@@ -140,6 +140,7 @@ test("script headers are parsed and checked like plan entries, at their line and
     `${ide}:3:19: readiness check tcp:99999: "99999" is not a port; use 1-65535`,
     `${ide}:3:29: unknown key "retires" in unit "ide"; did you mean "retries"?`,
   ]);
+  t.like(checkScripts([plain]), { problems: [], plan: { units: [] } });
   const ok = checkScripts([clone, plain]);
   t.deepEqual(ok.problems, []);
   t.like(ok.plan!.units[0], { name: "git-clone", command: [clone], ready: ["file:/tmp/x"], retries: 2 });

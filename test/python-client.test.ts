@@ -1,6 +1,7 @@
 // The Python client example against a real agent: code generated from proto/ by Debian's
 // grpc_tools, a streaming Start it waits through, and the exit codes of the unitsync CLI.
 import { spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
 import { eventually, tempDir, withAgent } from "./helpers/agent.js";
@@ -63,4 +64,28 @@ test("the Python client exits 5 naming the failed dependency, and never runs its
   t.regex(done.stderr, /db.*disk full/);
   t.false(done.stdout.includes("should not run"));
   t.is(agent.registry.get("app").status, "pending");
+});
+
+test("the Python lock client waits for a held lock, holds it while its command runs, and releases it", async (t) => {
+  const gen = generate(t);
+  const { client, socketPath, agent } = await withAgent(t);
+  const holder = new AbortController();
+  const held = client.acquireLocks({ leaseId: "node", unit: "apt-a", pid: 1, locks: [{ name: "dpkg", capacity: 0 }] }, { signal: holder.signal });
+  await held[Symbol.asyncIterator]().next();
+  const dir = tempDir(t);
+  const [ready, go] = [join(dir, "ready"), join(dir, "go")];
+  const py = spawnProcess(PYTHON, [join(EXAMPLE, "lock_client.py"), "--socket", socketPath, "dpkg", "--", "sh", "-c", `touch ${ready}; while [ ! -e ${go} ]; do sleep 0.02; done`], {
+    PYTHONPATH: `${gen}:${EXAMPLE}`,
+  });
+  await eventually(() => py.stdout().includes("waiting for lock"), "the Python client to queue", 30_000);
+  t.is(py.stdout().trim(), 'waiting for lock "dpkg", held by "apt-a" (0 queued ahead)');
+  holder.abort();
+  await eventually(() => existsSync(ready), "the command to run with the lock");
+  const listed = (await client.listLocks({})).locks[0]!;
+  t.deepEqual(listed.holders.map((h) => h.pid), [py.child.pid]);
+  writeFileSync(go, "");
+  const done = await py.done;
+  t.is(done.code, 0, done.stderr);
+  t.regex(done.stdout, /\ngranted dpkg after \d+ ms\nreleased dpkg\n$/);
+  await eventually(() => agent.context.locks.counts().holders === 0, "the lease released");
 });

@@ -28,13 +28,13 @@ async function times(client: Agent["client"], unit: string) {
  * A node script that waits for the file `go`, then does `then` (JS), writes Date.now() to `at`
  * and its pid to `pid`, and keeps running until it is signalled.
  */
-function gatedScript(dir: string, then: string): string {
+function gatedScript(dir: string, then: string, gate = "go"): string {
   const path = join(dir, "gated.cjs");
   writeFileSync(
     path,
     `const fs = require("fs"), net = require("net"), dir = ${JSON.stringify(dir)};
 fs.writeFileSync(dir + "/pid", String(process.pid));
-const wait = () => fs.existsSync(dir + "/go") ? go() : setTimeout(wait, 20);
+const wait = () => fs.existsSync(dir + "/${gate}") ? go() : setTimeout(wait, 20);
 function go() { ${then}; }
 function mark() { fs.writeFileSync(dir + "/at", String(Date.now())); }
 setInterval(() => {}, 1000);
@@ -52,9 +52,9 @@ async function dependent(t: ExecutionContext, { agent, socketPath }: Agent) {
   return app;
 }
 
-async function service(t: ExecutionContext, a: Agent, ready: string[], then: string) {
+async function service(t: ExecutionContext, a: Agent, ready: string[], then: string, gate = "go") {
   const dir = tempDir(t);
-  const script = gatedScript(dir, then);
+  const script = gatedScript(dir, then, gate);
   const web = spawnCli(["run", "web", ...ready.flatMap((r) => ["--ready", r]), "--", process.execPath, script], { UNITSYNC_SOCKET: a.socketPath });
   t.teardown(() => web.child.kill("SIGKILL"));
   const pid = await numberIn(join(dir, "pid"));
@@ -216,4 +216,21 @@ test("--ready notify is met by systemd-notify --ready from the command; STATUS= 
   await web.done;
   t.true(groupGone(pid));
   t.false(existsSync(socket), "the socket and its directory are removed");
+});
+
+test("--ready http://… is met by a 2xx answer; a 503 before it shows as the check's last error", async (t) => {
+  const port = await freePort();
+  const server = `require("http").createServer((q, s) => { s.statusCode = fs.existsSync(dir + "/go") ? (mark(), 200) : 503; s.end(); }).listen(${port}, "127.0.0.1")`;
+  const a = await withAgent(t);
+  const app = await dependent(t, a);
+  const { dir, web, pid } = await service(t, a, [`http://127.0.0.1:${port}/healthz`], server, "listen");
+  writeFileSync(join(dir, "listen"), "");
+  await eventually(() => a.agent.context.processes.get("web")?.checks[0]?.lastError === "HTTP 503 Service Unavailable", "the 503 to show", 20_000);
+  writeFileSync(join(dir, "go"), "");
+  t.is((await app.done).code, 0);
+  const at = await numberIn(join(dir, "at"));
+  t.true((await times(a.client, "web")).finished! >= at, "completed only after a 200");
+  t.false(groupGone(pid));
+  web.child.kill("SIGTERM");
+  await web.done;
 });

@@ -51,7 +51,20 @@ export function eventToProto(event: UnitEvent): Event {
     dependsOn: [...event.dependsOn],
     attempt: event.attempt ?? 0,
     process: eventProcess(event),
+    ...lockFields(event),
   });
+}
+
+/** The Event fields of a lock event, from the detail the lock table recorded (see lockEventDetail). */
+function lockFields(event: UnitEvent) {
+  const d = event.detail;
+  if (!d || typeof d.leaseId !== "string") return {};
+  return {
+    locks: typeof d.locks === "string" && d.locks !== "" ? d.locks.split("\n") : [],
+    leaseId: d.leaseId,
+    lockHolder: String(d.holder ?? ""),
+    lockReleasedBy: String(d.releasedBy ?? ""),
+  };
 }
 
 const optionalTimestamp = (ms: number | undefined) => (ms === undefined ? undefined : timestampFromMs(ms));

@@ -4,9 +4,10 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type * as grpc from "@grpc/grpc-js";
 import { LimitExceeded } from "../core/errors.js";
 import { declarePlan } from "../core/plan-declare.js";
+import type { LockTable } from "../core/locks.js";
 import type { Registry } from "../core/registry.js";
 import { conditionName, conditionToProto, statusToProto } from "../rpc/enums.js";
-import type { ServiceHandlers } from "../rpc/service.js";
+import { encodeOnce, type ServiceHandlers } from "../rpc/service.js";
 import { OWNER_KEY, toServiceError } from "../rpc/status.js";
 import {
   type StartResponse,
@@ -18,15 +19,19 @@ import {
 import type { Processes } from "../core/processes.js";
 import { UnitNotFound } from "../core/errors.js";
 import type { UnitView } from "../core/registry.js";
-import { eventToProto, timelineToProto, unitToProto as unitMessage } from "./convert.js";
+import { eventToProto, unitToProto as unitMessage } from "./convert.js";
 import { processFromProto } from "./process-convert.js";
+import { createLockHandlers, lockTimeline, withLocks } from "./lock-handlers.js";
 
 export const PROTOCOL_VERSION = 1;
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 export interface AgentContext {
   readonly registry: Registry;
   /** The processes behind units, as their runners report them; composed with the registry here. */
   readonly processes: Processes;
+  readonly locks: LockTable;
   readonly version: string;
   readonly startedAt: number;
   /** Aborts, with ShuttingDown as its reason, when the agent begins to shut down. */
@@ -47,7 +52,7 @@ function ownerOf(call: { metadata: grpc.Metadata }): string {
 }
 
 /** Wraps a synchronous core call as a unary handler that answers exactly once. */
-function unary<Req, Res>(ctx: AgentContext, fn: (request: Req, owner: string) => Res): grpc.handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(ctx: AgentContext, fn: (request: Req, owner: string) => Res): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     let response: Res;
     try {
@@ -59,12 +64,38 @@ function unary<Req, Res>(ctx: AgentContext, fn: (request: Req, owner: string) =>
   };
 }
 
+/** The streams' shutdown callbacks, by shutdown signal. */
+const shutdownCallbacks = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `callback` when `signal` aborts; returns what forgets it. Every open stream has one, and
+ * an AbortSignal's own listeners cost O(listeners) to add and to remove: with 10,000 open Start
+ * calls, opening them and waking them all was quadratic. One listener per signal calls a set.
+ */
+function onAbort(signal: AbortSignal, callback: () => void): () => void {
+  if (signal.aborted) {
+    callback();
+    return () => {};
+  }
+  let callbacks = shutdownCallbacks.get(signal);
+  if (!callbacks) {
+    const all = (callbacks = new Set());
+    shutdownCallbacks.set(signal, all);
+    signal.addEventListener("abort", () => {
+      for (const each of [...all]) each();
+      all.clear();
+    }, { once: true });
+  }
+  callbacks.add(callback);
+  return () => void callbacks.delete(callback);
+}
+
 /**
  * Runs a server stream: `body` gets a signal that aborts on client cancel, deadline or agent
  * shutdown, and a `send`; the stream ends OK when body resolves, with the mapped error when it
  * rejects. The stream is counted while open.
  */
-function serverStream<Req, Res>(
+export function serverStream<Req, Res>(
   ctx: AgentContext,
   body: (request: Req, signal: AbortSignal, send: (message: Res) => void, owner: string) => Promise<void>,
 ): grpc.handleServerStreamingCall<Req, Res> {
@@ -82,16 +113,14 @@ function serverStream<Req, Res>(
       clientGone = true;
       stop.abort(new Error("call cancelled by the client"));
     };
-    const onShutdown = () => stop.abort(ctx.shutdown.reason);
     call.once("cancelled", onCancelled);
-    if (ctx.shutdown.aborted) onShutdown();
-    else ctx.shutdown.addEventListener("abort", onShutdown, { once: true });
+    const forgetShutdown = onAbort(ctx.shutdown, () => stop.abort(ctx.shutdown.reason));
     const signal = stop.signal;
     ctx.streams++;
     const finish = (error?: unknown) => {
       ctx.streams--;
       call.off("cancelled", onCancelled);
-      ctx.shutdown.removeEventListener("abort", onShutdown);
+      forgetShutdown();
       if (clientGone) return; // nobody is listening any more
       if (error === undefined) call.end();
       else call.emit("error", toServiceError(error, ctx.logError));
@@ -113,9 +142,19 @@ export function createHandlers(ctx: AgentContext): Handlers {
   const { registry, processes } = ctx;
   // Every unit goes out with its process state beside its status.
   const unitToProto = (view: UnitView) => unitMessage(view, processes.get(view.name));
+  // One completion tells every waiter of the unit the same news, one after another: the last
+  // message is kept, and sent (encoded once) while the news stays the same.
+  let last: { name: string; status: string; unmet: string[]; message: StartResponse } | undefined;
+  const satisfied = (name: string, status: Parameters<typeof statusToProto>[0], unmet: string[]): StartResponse => {
+    if (last && last.name === name && last.status === status && sameList(last.unmet, unmet)) return last.message;
+    const value = { $typeName: "unitsync.v1.DependencySatisfied" as const, name, status: statusToProto(status), unmet };
+    last = { name, status, unmet, message: encodeOnce(create(StartResponseSchema, { event: { case: "dependencySatisfied", value } })) };
+    return last.message;
+  };
   return {
     ping: unary(ctx, () => {
       const counts = registry.counts();
+      const locks = ctx.locks.counts();
       return {
         $typeName: "unitsync.v1.PingResponse",
         version: ctx.version,
@@ -131,6 +170,9 @@ export function createHandlers(ctx: AgentContext): Handlers {
           connections: ctx.connections(),
           events: BigInt(counts.events),
           droppedEvents: BigInt(counts.droppedEvents),
+          locks: locks.locks,
+          lockHolders: locks.holders,
+          lockRequestsQueued: locks.queued,
         },
       };
     }),
@@ -157,12 +199,12 @@ export function createHandlers(ctx: AgentContext): Handlers {
 
     getUnit: unary(ctx, (request) => ({
       $typeName: "unitsync.v1.GetUnitResponse",
-      unit: unitToProto(registry.get(request.unit)),
+      unit: withLocks(ctx.locks, unitToProto(registry.get(request.unit))),
     })),
 
     listUnits: unary(ctx, () => ({
       $typeName: "unitsync.v1.ListUnitsResponse",
-      units: registry.list().map(unitToProto),
+      units: registry.list().map((u) => withLocks(ctx.locks, unitToProto(u))),
     })),
 
     getGraph: unary(ctx, () => {
@@ -186,9 +228,7 @@ export function createHandlers(ctx: AgentContext): Handlers {
       return { $typeName: "unitsync.v1.DeclarePlanResponse", units: units.map((u) => unitToProto(registry.get(u.name))) };
     }),
 
-    getTimeline: unary(ctx, () =>
-      timelineToProto(registry.timeline(), registry.events(), registry.counts().droppedEvents, (unit) => processes.get(unit)),
-    ),
+    getTimeline: unary(ctx, () => lockTimeline(ctx, registry.timeline())),
 
     reportProcess: unary(ctx, (request) => {
       const view = registry.get(request.unit);
@@ -202,18 +242,14 @@ export function createHandlers(ctx: AgentContext): Handlers {
       return { $typeName: "unitsync.v1.ReportProcessResponse", unit: unitToProto(registry.get(request.unit)) };
     }),
 
+    ...createLockHandlers(ctx),
+
     start: serverStream<Parameters<Handlers["start"]>[0]["request"], StartResponse>(ctx, async (request, signal, send, owner) => {
       const message = (event: StartResponse["event"]) => create(StartResponseSchema, { event });
       const progress = {
         onWaiting: (unmet: string[], unregistered: string[]) =>
           send(message({ case: "waiting", value: { $typeName: "unitsync.v1.Waiting", unmet, unregistered } })),
-        onSatisfied: (name: string, status: Parameters<typeof statusToProto>[0], unmet: string[]) =>
-          send(
-            message({
-              case: "dependencySatisfied",
-              value: { $typeName: "unitsync.v1.DependencySatisfied", name, status: statusToProto(status), unmet },
-            }),
-          ),
+        onSatisfied: (name: string, status: Parameters<typeof statusToProto>[0], unmet: string[]) => send(satisfied(name, status, unmet)),
       };
       const result = await registry.start(request.unit, signal, progress, owner);
       send(

@@ -1,15 +1,18 @@
 // The agent: a grpc-js server fed by our own Unix-socket listener (so the agent owns the socket
 // file and counts connections), and a shutdown that ends every wait and stream before closing.
+import { setMaxListeners } from "node:events";
 import { createServer, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { ShuttingDown } from "../core/errors.js";
 import { Processes } from "../core/processes.js";
+import { LockTable } from "../core/locks.js";
 import { type Limits, Registry } from "../core/registry.js";
 import { serviceDefinition } from "../rpc/service.js";
 import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { type AgentContext, createHandlers } from "./handlers.js";
 import { listenPrivately, prepareSocketPath, removeSocketFile } from "./socket-file.js";
 import { addStandardServices } from "./standard-services.js";
+import { tracesWanted } from "./telemetry-env.js";
 
 export interface AgentOptions {
   socketPath: string;
@@ -29,6 +32,8 @@ export interface AgentOptions {
   /** How long open calls may take to finish after shutdown began, before they are cut. */
   graceMs?: number;
   log?: (line: string) => void;
+  /** The environment whose OTEL_* variables turn on trace export (OpenTelemetry loads only then). */
+  telemetryEnv?: Record<string, string | undefined>;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
@@ -54,11 +59,25 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     limits: options.limits ?? {},
     onListenerError: (error) => log(`watch listener failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   });
+  // Lock events join the unit events in the one log, so watch and timeline see them in order.
+  const locks = new LockTable({
+    onEvent: (event) =>
+      registry.record({
+        unit: event.unit,
+        kind: event.kind,
+        reason: event.reason,
+        // lock names hold no control characters, so a newline separates them
+        detail: { locks: event.locks.join("\n"), leaseId: event.leaseId, holder: event.holder, releasedBy: event.releasedBy },
+      }),
+  });
   const shutdown = new AbortController();
+  // Every open stream (waits, watches, lock leases) listens for shutdown: thousands, not a leak.
+  setMaxListeners(0, shutdown.signal);
   const sockets = new Set<Socket>();
   const context: AgentContext = {
     registry,
     processes: new Processes({ textLength: registry.limits.reasonLength }),
+    locks,
     version: options.version,
     startedAt: Date.now(),
     shutdown: shutdown.signal,
@@ -85,6 +104,15 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   // An accept that fails (EMFILE, say) is logged; it must not crash the agent everyone waits on.
   listener.on("error", (error) => log(`listener error: ${error.message}`));
   log(`serving on ${options.socketPath} (pid ${process.pid}, version ${options.version})`);
+  // Trace export: loaded only when an OTLP endpoint is configured.
+  let telemetry: { close(): Promise<void> } | undefined;
+  if (options.telemetryEnv && tracesWanted(options.telemetryEnv)) {
+    try {
+      telemetry = await (await import("./telemetry.js")).startTelemetry({ registry, processes: context.processes, log });
+    } catch (error) {
+      log(`trace export is off: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
@@ -106,6 +134,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         });
       });
       for (const socket of sockets) socket.destroy();
+      await telemetry?.close();
       log("stopped");
       resolveClosed();
     })());

@@ -55,7 +55,7 @@ export async function agent(io: Io, options: AgentFlags): Promise<number> {
   const log = (line: string) => io.stderr.write(`unitsync agent: ${line}\n`);
   let running;
   try {
-    running = await startAgent({ socketPath, version: VERSION, log, ...limits });
+    running = await startAgent({ socketPath, version: VERSION, log, ...limits, telemetryEnv: io.env });
   } catch (error) {
     if (error instanceof SocketFileError) {
       printError(io, `agent: ${error.message}`);

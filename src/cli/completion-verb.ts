@@ -27,7 +27,7 @@ export const SHELLS = ["bash", "zsh"] as const;
 /** "table or json (default: …)", "dot, mermaid or json" → the formats it names. */
 function formatsIn(description: string): string[] {
   const head = description.split(" (")[0]!;
-  return head.split(/,\s*|\s+or\s+/).filter((word) => /^[a-z]+$/.test(word));
+  return head.split(/,\s*|\s+or\s+/).filter((word) => /^[a-z][a-z-]*$/.test(word));
 }
 
 function valueKind(flag: string, description: string): Kind {

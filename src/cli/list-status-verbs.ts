@@ -58,11 +58,13 @@ export function list(io: Io, options: ColumnOptions): Promise<number> {
 
 const STATUS_HEADER = ["DEPENDS ON", "REQUIRED STATUS", "CURRENT STATUS", "SATISFIED"];
 
-/** What unitsync adds to a status, for stderr: the attempt and an open wait. */
+/** What unitsync adds to a status, for stderr: the attempt, an open wait, locks held or awaited. */
 function extras(unit: Unit): string {
   let text = "";
   if (unit.attempt > 1) text += `Attempt: ${unit.attempt}\n`;
   if (unit.waiting) text += "Waiting: a start call is waiting for its dependencies\n";
+  if (unit.locksHeld.length > 0) text += `Holds locks: ${unit.locksHeld.join(", ")}\n`;
+  if (unit.locksWaiting.length > 0) text += `Waiting for locks: ${unit.locksWaiting.join(", ")}\n`;
   return text;
 }
 
@@ -90,6 +92,8 @@ export function status(io: Io, name: string, options: ColumnOptions): Promise<nu
           ...(failed && unit.reason ? { reason: unit.reason } : {}),
           ...(unit.blocked ? { blocked_by: { unit: unit.blocked.failedUnit, reason: unit.blocked.reason, chain: unit.blocked.chain } } : {}),
           ...processField(unit),
+          ...(unit.locksHeld.length > 0 ? { locks_held: unit.locksHeld } : {}),
+          ...(unit.locksWaiting.length > 0 ? { locks_waiting: unit.locksWaiting } : {}),
         }),
       );
       return;

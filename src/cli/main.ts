@@ -7,7 +7,7 @@ import { DEFAULT_TIMEOUT } from "./defaults.js";
 import { keepText } from "./text-options.js";
 
 /** Options that accumulate when repeated; every other repeated flag takes its last value. */
-const REPEATABLE = new Set(["--", "after", "ready", "column"]);
+const REPEATABLE = new Set(["--", "after", "ready", "lock", "column"]);
 
 type Action = (...args: any[]) => Promise<number>;
 
@@ -69,9 +69,20 @@ function build(io: Io) {
     .option("--run-timeout <duration>", "Stop the command (SIGTERM, then SIGKILL) and fail the unit if it runs longer (exit 124)")
     .option("--retries <n>", "Run the command again up to n times after a failed attempt")
     .option("--retry-delay <duration>", "Pause before the first retry, doubling each time up to 30s", { default: "1s" })
+    .option("--lock <locks>", "Locks to hold while the command runs, after the dependencies (NAME or NAME:CAPACITY; comma-separated or repeated); a service holds them until ready")
     .example("unitsync run ide --after git-clone,env-setup --ready tcp:8080 -- code-server --bind-addr 127.0.0.1:8080")
     .example("unitsync run clone --run-timeout 10m --retries 2 -- git clone https://example.com/repo.git")
     .example("unitsync run app --after 'db\\,primary' -- ./start.sh   # depends on the unit \"db,primary\"");
+
+  verb("lock <locks>", "Hold locks (comma-separated, NAME or NAME:CAPACITY) while a command runs", async (names, options) =>
+    (await import("./lock-verb.js")).lock(io, String(names), options),
+  )
+    .option("--timeout <duration>", "How long to wait for the locks (0: no limit)", { default: DEFAULT_TIMEOUT })
+    .option("--unit <unit>", "The unit the locks are for (default: $UNITSYNC_UNIT)")
+    .example("unitsync lock dpkg -- apt-get install -y git");
+  verb("locks", "List every lock with its capacity, holders and queue", async (options) => (await import("./lock-verb.js")).locks(io, options))
+    .option("-o, --output <format>", "table or json")
+    .example("unitsync locks -o json");
 
   verb("watch [...units]", "Watch units change live (a table on a TTY, JSON lines otherwise)", async (units, options) =>
     (await import("./watch-verb.js")).watch(io, units, options),
@@ -81,8 +92,9 @@ function build(io: Io) {
   verb("timeline", "Show when each unit registered, waited and ran, and the critical chain", async (options) =>
     (await import("./timeline-verb.js")).timeline(io, options),
   )
-    .option("-o, --output <format>", "table or json")
-    .example("unitsync timeline");
+    .option("-o, --output <format>", "table, json, svg, html or otlp-json (svg: a Gantt chart; html: it in a page; otlp-json: the OpenTelemetry trace)")
+    .example("unitsync timeline")
+    .example("unitsync timeline -o svg > startup.svg");
   verb("graph", "Print the dependency graph with statuses", async (options) => (await import("./graph-verb.js")).graph(io, options))
     .option("-o, --output <format>", "dot, mermaid or json", { default: "dot" })
     .option("-f, --file <plan>", "Draw a plan (unitsync.yaml) without running it")
@@ -91,6 +103,12 @@ function build(io: Io) {
     .option("-f, --file <plan>", "The plan (default: unitsync.yaml)")
     .option("--dir <dir>", "Check the header comments (# unitsync: after=…) of the scripts in a folder")
     .example("unitsync check -f unitsync.yaml");
+  verb("web", "Serve a read-only live page of start-up: units, graph and timeline", async (options) =>
+    (await import("./web-verb.js")).web(io, options),
+  )
+    .option("--listen <host:port>", "Where to serve (default 127.0.0.1:9460; loopback only unless --public)")
+    .option("--public", "Allow a non-loopback --listen address")
+    .example("unitsync web --listen 127.0.0.1:9460");
   verb("up [...scripts]", "Run start-up scripts in parallel under an agent, with live progress and a timeline", async (scripts, options) =>
     (await import("./up-verb.js")).up(io, scripts, options),
   )
@@ -187,7 +205,7 @@ export async function main(fullArgv: readonly string[], io: Io): Promise<number>
       if (!REPEATABLE.has(key) && Array.isArray(value)) parsed.options[key] = value.at(-1);
     }
     if (then) parsed.options.then = then;
-    keepText(argv, parsed.options, ["reason", "socket", "socket-path"]);
+    keepText(argv, parsed.options, ["reason", "socket", "socket-path", "listen"]);
     parsed.options.socket ??= parsed.options.socketPath;
     return await (cli.runMatchedCommand() as Promise<number>);
   } catch (error) {

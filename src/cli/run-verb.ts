@@ -10,6 +10,7 @@ import { CommandError, type Io, printError } from "./io.js";
 import { type GlobalOptions, ownerOption, socketPathFor } from "./session.js";
 import { DEFAULT_TIMEOUT } from "./defaults.js";
 import { noticeFromEnv } from "./start-verb.js";
+import { lockArgs } from "./lock-verb.js";
 
 export interface RunOptions extends GlobalOptions {
   after?: string | string[];
@@ -20,6 +21,7 @@ export interface RunOptions extends GlobalOptions {
   retries?: string | number;
   retryDelay?: string | number;
   optional?: boolean;
+  lock?: string | string[];
   "--"?: string[];
 }
 
@@ -80,7 +82,7 @@ export function runSpec(io: Io, unit: string, options: RunOptions, socketPath: s
     env: { ...io.env, UNITSYNC_UNIT: unit, UNITSYNC_SOCKET: socketPath },
     ready,
     readyTimeoutMs: parseDuration(options.readyTimeout ?? DEFAULT_READY_TIMEOUT, "--ready-timeout"),
-    locks: [],
+    locks: lockArgs(options.lock).map((l) => (l.capacity > 0 ? `${l.name}:${l.capacity}` : l.name)),
     timeoutMs: parseDuration(options.timeout ?? DEFAULT_TIMEOUT, "--timeout"),
     runTimeoutMs: parseDuration(options.runTimeout ?? 0, "--run-timeout"),
     retries: parseCount(options.retries, "--retries"),

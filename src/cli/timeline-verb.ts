@@ -50,6 +50,10 @@ interface Row {
   lifetime_ms?: number | null;
   /** How the process ended ("" for exit 0; null while it runs). */
   exit_reason?: string | null;
+  /** With a lease: its locks, lock requested → granted, and whose release granted it. */
+  locks?: string[];
+  lock_waited_ms?: number | null;
+  lock_waited_for?: string;
 }
 
 const ms = (t: TimelineEntry["registeredAt"]) => (t ? timestampMs(t) : undefined);
@@ -92,9 +96,20 @@ export function timelineRows(response: GetTimelineResponse): { origin: number; r
       registered_ms: rel(ms(e.registeredAt)) ?? 0,
       ...last,
       ...processTimes(e.process, rel),
+      ...lockColumns(e),
     };
   });
   return { origin, rows };
+}
+
+function lockColumns(e: TimelineEntry): Pick<Row, "locks" | "lock_waited_ms" | "lock_waited_for"> {
+  if (e.locks.length === 0) return {};
+  const [asked, granted] = [ms(e.lockRequestedAt), ms(e.lockGrantedAt)];
+  return {
+    locks: e.locks,
+    lock_waited_ms: asked !== undefined && granted !== undefined ? granted - asked : null,
+    ...(e.lockWaitedFor ? { lock_waited_for: e.lockWaitedFor } : {}),
+  };
 }
 
 const at = (value: number | null) => (value === null ? "-" : `+${formatDuration(value)}`);
@@ -105,6 +120,7 @@ export function renderTimeline(response: GetTimelineResponse): string {
   const { rows } = timelineRows(response);
   if (rows.length === 0) return "No units registered\n";
   const outcome = (r: AttemptTimes) => r.reason || (r.status === "completed" ? "ok" : "");
+  const withLocks = rows.some((r) => r.locks);
   const rerun = rows.some((r) => r.attempts.length > 1 || r.attempt > 1);
   // With services (units run with readiness checks): when each became ready and how long its
   // process lived, on the row of its last attempt.
@@ -130,8 +146,19 @@ export function renderTimeline(response: GetTimelineResponse): string {
         ),
       )
     : table(
-        ["UNIT", "STATUS", "REGISTERED", "STARTED", "WAITED", "RAN", ...processHeader, "OUTCOME"],
-        rows.map((r) => [r.unit, r.status, at(r.registered_ms), at(r.started_ms), span(r.waited_ms), span(r.ran_ms), ...processCells(r), outcome(r)]),
+        // Lock waits get their own column, apart from dependency waits, once any unit took a lock.
+        ["UNIT", "STATUS", "REGISTERED", "STARTED", "WAITED", ...(withLocks ? ["LOCK WAIT"] : []), "RAN", ...processHeader, "OUTCOME"],
+        rows.map((r) => [
+          r.unit,
+          r.status,
+          at(r.registered_ms),
+          at(r.started_ms),
+          span(r.waited_ms),
+          ...(withLocks ? [r.locks ? span(r.lock_waited_ms ?? null) : "-"] : []),
+          span(r.ran_ms),
+          ...processCells(r),
+          outcome(r),
+        ]),
       );
   const byName = new Map(rows.map((r) => [r.unit, r]));
   if (response.criticalChain.length > 0) {
@@ -142,15 +169,25 @@ export function renderTimeline(response: GetTimelineResponse): string {
       text += depth === 0 ? `${line}\n` : `${"  ".repeat(depth - 1)}└─${line}\n`;
     });
   }
+  const waits = rows.filter((r) => r.lock_waited_for);
+  if (waits.length > 0) {
+    text += "\nLock waits:\n";
+    for (const r of waits) text += `${r.unit} waited ${span(r.lock_waited_ms ?? null)} for ${r.locks!.join(", ")} held by ${r.lock_waited_for}\n`;
+  }
   if (response.droppedEvents > 0n) text += `\n(${response.droppedEvents} oldest events were dropped from the log)\n`;
   return text;
 }
 
+export const TIMELINE_FORMATS = ["table", "json", "svg", "html", "otlp-json"];
+
 export function timeline(io: Io, options: GlobalOptions & { output?: string }): Promise<number> {
-  const format = outputFormat(options.output);
+  const format = outputFormat(options.output, TIMELINE_FORMATS);
   return withClient(io, options, "timeline", async (client) => {
     const response = await client.getTimeline({}, { deadline: deadlineIn(SHORT_DEADLINE_MS) });
-    if (format === "json") {
+    if (format === "svg" || format === "html" || format === "otlp-json") {
+      const { units } = await client.listUnits({}, { deadline: deadlineIn(SHORT_DEADLINE_MS) });
+      io.stdout.write(await (await import("./timeline-picture.js")).renderPicture(format, response, units));
+    } else if (format === "json") {
       const { origin, rows } = timelineRows(response);
       io.stdout.write(
         json({

@@ -16,6 +16,7 @@ import { formatDuration } from "./duration.js";
 import { CommandError, type Io } from "./io.js";
 import { renderTimeline } from "./timeline-verb.js";
 import { watchProgress } from "./up-progress.js";
+import { unitSpec } from "./up-unit-spec.js";
 import { type RunRecord, formatLimit, holdingChain, logFileName, planSummary } from "./up-plan-report.js";
 import { writeShim } from "./up-scripts.js";
 
@@ -95,7 +96,6 @@ export async function runPlan(io: Io, client: UnitSyncClient, plan: Plan, option
   });
   let then: ChildProcess | undefined;
   let budget: NodeJS.Timeout | undefined;
-  let phase: "start-up" | "supervise" = "start-up";
   try {
     let unsettled = 0;
     let running = 0;
@@ -104,24 +104,7 @@ export async function runPlan(io: Io, client: UnitSyncClient, plan: Plan, option
       const log = join(options.logDir, logFileName(unit.name));
       const fd = openSync(log, "w");
       const line = (text: string) => void writeSync(fd, `${text}\n`);
-      const handle = runUnit(client, {
-        unit: unit.name,
-        after: unit.after,
-        command: unit.command,
-        env: { ...env, ...unit.env, UNITSYNC_UNIT: unit.name },
-        cwd: unit.cwd,
-        ready: unit.ready,
-        readyTimeoutMs: unit.readyTimeoutMs,
-        locks: unit.locks,
-        timeoutMs: unit.timeoutMs,
-        runTimeoutMs: unit.runTimeoutMs,
-        retries: unit.retries,
-        retryDelayMs: unit.retryDelayMs,
-        stdio: { fd },
-        progress: line,
-        warn: (text) => line(`unitsync: ${text}`),
-        graceMs: options.graceMs,
-      });
+      const handle = runUnit(client, { ...unitSpec(unit, env, options.graceMs), stdio: { fd }, progress: line, warn: (text) => line(`unitsync: ${text}`) });
       const run: Run = { name: unit.name, unit, handle, log, startedAt: Date.now() };
       runs.set(unit.name, run);
       unsettled++;
@@ -133,7 +116,7 @@ export async function runPlan(io: Io, client: UnitSyncClient, plan: Plan, option
       void handle.exited.then((code) => {
         closeSync(fd);
         run.exit = { code, at: Date.now() };
-        if (phase === "supervise") say(`${unit.ready.length > 0 ? "service" : "unit"} ${unit.name} exited with ${code}${code ? `, see ${log}` : ""}`);
+        if (run.outcome?.ok && unit.ready.length > 0) say(`service ${unit.name} exited with ${code}${code ? `, see ${log}` : ""}`);
         if (--running === 0) wake({ kind: "exited" });
       });
     }
@@ -171,7 +154,6 @@ export async function runPlan(io: Io, client: UnitSyncClient, plan: Plan, option
     io.stdout.write(`\nstart-up complete in ${formatDuration(Date.now() - t0)}\n`);
 
     // Supervise: services keep running until they exit, a signal comes, or --then's command exits.
-    phase = "supervise";
     if (options.then) {
       then = spawn(options.then[0]!, options.then.slice(1), { env, stdio: "inherit", detached: true });
       then.once("error", (error) => {

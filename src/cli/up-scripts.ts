@@ -2,7 +2,7 @@
 // file each; the scripts call unitsync themselves. A signal to `up` goes to every script and
 // whatever it started; `up` then reports as usual and exits 128+n.
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants as fs, chmodSync, mkdirSync, openSync, closeSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants as fs, chmodSync, mkdirSync, openSync, closeSync, readdirSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { basename, join } from "node:path";
 import { SHORT_DEADLINE_MS, type UnitSyncClient, deadlineIn } from "../client/client.js";
@@ -13,6 +13,9 @@ import { formatDuration } from "./duration.js";
 import { table } from "./format.js";
 import { CommandError, type Io, printError } from "./io.js";
 import { renderTimeline } from "./timeline-verb.js";
+import { runUnit } from "../runner/run-unit.js";
+import type { PlanUnit } from "../plan/model.js";
+import { unitSpec } from "./up-unit-spec.js";
 import { watchProgress } from "./up-progress.js";
 
 interface Script {
@@ -74,7 +77,7 @@ function signalGroup(child: ChildProcess, signal: Forwarded): void {
 
 export interface Forwarder {
   /** The scripts running now; a signal goes to each one's process group. */
-  running: Set<ChildProcess>;
+  running: Set<{ signal(signal: Forwarded): void }>;
   /** The first signal `up` received, if any. */
   received?: Forwarded;
   /** Stops listening for signals. */
@@ -88,7 +91,7 @@ export function forwardSignals(io: Io): Forwarder {
     const onSignal = () => {
       forwarder.received ??= signal;
       io.stderr.write(`unitsync up: ${signal} received; passing it to ${forwarder.running.size} running scripts\n`);
-      for (const child of forwarder.running) signalGroup(child, signal);
+      for (const script of forwarder.running) script.signal(signal);
     };
     return [signal, onSignal] as const;
   });
@@ -106,6 +109,8 @@ export async function runScripts(
   socketPath: string,
   logDir: string,
   signals: Forwarder,
+  /** Scripts with a `# unitsync:` header, by path, as checked units. */
+  headers: ReadonlyMap<string, PlanUnit> = new Map(),
 ): Promise<{ code: number; interrupted?: Forwarded }> {
   const t0 = Date.now();
   const env: Record<string, string | undefined> = { ...io.env, UNITSYNC_SOCKET: socketPath };
@@ -124,19 +129,35 @@ export async function runScripts(
           if (signals.received) return resolveScript(); // not started: the summary shows no exit status
           const fd = openSync(script.log, "w");
           script.startedAt = Date.now();
-          // Its own process group, so that a signal to `up` reaches everything the script started.
-          const child = spawn(script.path, [], { env: { ...env, UNITSYNC_OWNER: script.name }, stdio: ["ignore", fd, fd], detached: true });
-          signals.running.add(child);
           const finish = async (code: number) => {
-            signals.running.delete(child);
+            signals.running.delete(running);
             closeSync(fd);
             script.exit = { code, at: Date.now() };
             if (progress.lines) io.stderr.write(`${since()}script ${script.name} exited with ${code}${code ? `, see ${script.log}` : ""}\n`);
             if (code !== 0) await failOwnedUnits(client, script.name, `script ${script.name} exited with status ${code}`);
             resolveScript();
           };
-          child.once("error", (error) => void finish(127).then(() => printError(io, `up: ${script.name}: ${error.message}`)));
-          child.once("exit", (code, signal) => void finish(code ?? (signal ? 128 + osConstants.signals[signal] : 1)));
+          const header = headers.get(script.path);
+          let running: { signal(signal: Forwarded): void };
+          if (header) {
+            // A script with a `# unitsync:` header is a unit run by the runner, as a plan's unit is.
+            const line = (text: string) => void writeSync(fd, `${text}\n`);
+            const handle = runUnit(client, {
+              ...unitSpec(header, { ...env, UNITSYNC_OWNER: script.name }),
+              stdio: { fd },
+              progress: line,
+              warn: (text) => line(`unitsync: ${text}`),
+            });
+            running = { signal: (signal) => handle.signal(signal) };
+            void handle.exited.then(finish);
+          } else {
+            // Its own process group, so that a signal to `up` reaches everything the script started.
+            const child = spawn(script.path, [], { env: { ...env, UNITSYNC_OWNER: script.name }, stdio: ["ignore", fd, fd], detached: true });
+            running = { signal: (signal) => signalGroup(child, signal) };
+            child.once("error", (error) => void finish(127).then(() => printError(io, `up: ${script.name}: ${error.message}`)));
+            child.once("exit", (code, signal) => void finish(code ?? (signal ? 128 + osConstants.signals[signal] : 1)));
+          }
+          signals.running.add(running);
         }),
     ),
   );

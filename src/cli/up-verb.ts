@@ -7,6 +7,8 @@ import { join, resolve } from "node:path";
 import { ExitCode } from "../client/exit-codes.js";
 import { parseDuration } from "./duration.js";
 import { CommandError, type Io } from "./io.js";
+import { checkScripts } from "../plan/script-header.js";
+import { formatProblem } from "../plan/problems.js";
 import { loadPlanOrExplain } from "./plan-file.js";
 import { type GlobalOptions, socketPathFor } from "./session.js";
 import { joinOrStartAgent, serveUntilSignal } from "./up-agent.js";
@@ -43,13 +45,21 @@ export async function up(io: Io, paths: string[], options: UpOptions): Promise<n
   }
 
   const socketPath = socketPathFor(io, options);
+  // Scripts that declare themselves in a `# unitsync:` header are checked first, like a plan.
+  const checked = checkScripts(files);
+  for (const problem of checked.problems) io.stderr.write(formatProblem(problem) + "\n");
+  if (!checked.plan) {
+    io.stderr.write(`unitsync: up: the scripts' headers have errors; nothing was started\n`);
+    return ExitCode.failed;
+  }
+  const headers = new Map(checked.plan.units.map((u) => [u.command[0]!, u]));
   const logDir = makeLogDir(options.logDir);
   const session = await joinOrStartAgent(socketPath, logDir);
   try {
     io.stderr.write(`unitsync up: ${files.length} scripts, agent on ${socketPath}${session.agent ? "" : " (already running)"}, logs in ${logDir}\n`);
     // Until the summary is written, a signal goes to the scripts; their exits are reported as usual.
     const signals = forwardSignals(io);
-    const { code, interrupted } = await runScripts(io, session.client, files, socketPath, logDir, signals).finally(() => signals.stop());
+    const { code, interrupted } = await runScripts(io, session.client, files, socketPath, logDir, signals, headers).finally(() => signals.stop());
     if (options.serve && !interrupted) await serve(io, session.agent, socketPath);
     return code;
   } finally {

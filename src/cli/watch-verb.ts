@@ -27,6 +27,9 @@ export function eventJson(event: Event) {
     depends_on: event.dependsOn,
     attempt: event.attempt,
     ...(event.process ? { process: processJson(event.process) } : {}),
+    ...(event.leaseId
+      ? { locks: event.locks, lease_id: event.leaseId, holder: event.lockHolder, ...(event.lockReleasedBy ? { released_by: event.lockReleasedBy } : {}) }
+      : {}),
   };
 }
 

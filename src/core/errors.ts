@@ -7,6 +7,7 @@ export type ErrorKind =
   | "illegal-transition"
   | "dependency-failed"
   | "limit"
+  | "lock-conflict"
   | "shutting-down";
 
 export abstract class UnitSyncError extends Error {
@@ -65,6 +66,11 @@ export class DependencyFailed extends UnitSyncError {
 /** A configured limit (units, dependencies, reason length, streams) would be exceeded. */
 export class LimitExceeded extends UnitSyncError {
   readonly kind = "limit";
+}
+
+/** A lock request that contradicts the lock table: another capacity, a lease id already in use. */
+export class LockConflict extends UnitSyncError {
+  readonly kind = "lock-conflict";
 }
 
 /** The agent is shutting down; open waits end with this. */

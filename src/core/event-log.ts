@@ -16,7 +16,12 @@ export type EventKind =
   | "process-checked"
   | "process-ready"
   | "process-exited"
-  | "process-retrying";
+  | "process-retrying"
+  // src/core/locks.ts: lock leases (requested, granted, released, a queued request that gave up)
+  | "lock-requested"
+  | "lock-granted"
+  | "lock-released"
+  | "lock-wait-ended";
 
 export interface UnitEvent {
   readonly seq: number;

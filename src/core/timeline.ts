@@ -36,6 +36,8 @@ function metAt(record: TimelineRecord | undefined, condition: Condition): number
 export function buildTimeline(
   records: readonly TimelineRecord[],
   dependenciesOf: (unit: string) => ReadonlyMap<string, Condition>,
+  /** A lock wait of the unit that ended after its dependencies were met: the unit whose release ended it. */
+  lockWaitOf: (unit: string) => { grantedAt: number; holder: string } | undefined = () => undefined,
 ): Timeline {
   const byName = new Map(records.map((r) => [r.name, r]));
   // The chain ends at the unit that ran last; a unit failed without ever starting did not run.
@@ -55,6 +57,13 @@ export function buildTimeline(
     for (const [dep, condition] of dependenciesOf(current.name)) {
       const at = metAt(byName.get(dep), condition);
       if (at !== undefined && at > holderAt) [holder, holderAt] = [byName.get(dep), at];
+    }
+    // A lock wait that ended after the last dependency was met decided when the unit ran: the
+    // chain goes on through the holder whose release granted it.
+    const lock = lockWaitOf(current.name);
+    if (lock && lock.grantedAt >= holderAt && byName.has(lock.holder)) {
+      current = byName.get(lock.holder);
+      continue;
     }
     // A unit whose start was requested after its last dependency was met was not held by it.
     if (holder && current.startRequestedAt !== undefined && holderAt < current.startRequestedAt) break;

@@ -74,6 +74,7 @@ export interface CheckedScripts {
 /** Checks the headers of `paths` together, as one plan; scripts without a header take no part. */
 export function checkScripts(paths: readonly string[]): CheckedScripts {
   const headers = paths.map((path) => readHeader(path)).filter((h): h is ScriptHeader => h !== undefined);
+  if (headers.length === 0) return { problems: [], plan: { file: dirname(paths[0] ?? "."), budgetMs: 0, env: {}, units: [] } };
   const byName = new Map(headers.map((h) => [h.name, h]));
   const locate: Locate = (path: Path, at) => {
     const header = byName.get(String(path[1]));
@@ -85,6 +86,7 @@ export function checkScripts(paths: readonly string[]): CheckedScripts {
   const units = Object.fromEntries(headers.map((h) => [h.name, { ...h.raw, script: h.path }]));
   const problems = sortProblems(checkData({ units }, locate, { dir: dirname(paths[0] ?? "."), unknownDependency: "warning" }));
   if (problems.some((p) => p.severity === "error")) return { problems };
-  const planUnits: PlanUnit[] = headers.map((h) => ({ ...unitOf(h.name, { ...h.raw, script: h.path }, dirname(h.path)), command: [h.path] }));
+  // A header script runs where `up` runs, as the scripts without a header do.
+  const planUnits: PlanUnit[] = headers.map((h) => ({ ...unitOf(h.name, { ...h.raw, script: h.path }, process.cwd()), command: [h.path] }));
   return { problems, plan: { file: dirname(paths[0] ?? "."), budgetMs: 0, env: {}, units: planUnits } };
 }

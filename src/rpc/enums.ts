@@ -27,6 +27,10 @@ const EVENT_KIND: Record<CoreEventKind, EventKind> = {
   "process-ready": EventKind.PROCESS_READY,
   "process-exited": EventKind.PROCESS_EXITED,
   "process-retrying": EventKind.PROCESS_RETRYING,
+  "lock-requested": EventKind.LOCK_REQUESTED,
+  "lock-granted": EventKind.LOCK_GRANTED,
+  "lock-released": EventKind.LOCK_RELEASED,
+  "lock-wait-ended": EventKind.LOCK_WAIT_ENDED,
 };
 
 function invert<K extends string, V extends number>(table: Record<K, V>): Map<V, K> {

@@ -32,6 +32,31 @@ export type PromiseClient<S extends GenService<GenServiceMethods>> = {
       : never;
 };
 
+/** Messages sent unchanged on many streams, with their encoding once it is made. */
+const encodedOnce = new WeakMap<object, Buffer | null>();
+
+/** Marks `message` as sent unchanged on many streams: it is encoded on its first send only. */
+export function encodeOnce<T extends object>(message: T): T {
+  encodedOnce.set(message, null);
+  return message;
+}
+
+/** The binary encoding as a Buffer over the same memory (grpc-js writes Buffers). */
+function encode(schema: DescMessage, message: object): Buffer {
+  const bytes = toBinary(schema, message as MessageShape<DescMessage>);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function encodeResponse(schema: DescMessage, message: object): Buffer {
+  if (message instanceof Uint8Array) return Buffer.from(message.buffer, message.byteOffset, message.byteLength); // already encoded
+  const once = encodedOnce.get(message);
+  if (once === undefined) return encode(schema, message);
+  if (once !== null) return once;
+  const bytes = encode(schema, message);
+  encodedOnce.set(message, bytes);
+  return bytes;
+}
+
 function methodDefinition(service: DescService, method: DescMethod): grpc.MethodDefinition<object, object> {
   return {
     path: `/${service.typeName}/${method.name}`,
@@ -39,9 +64,9 @@ function methodDefinition(service: DescService, method: DescMethod): grpc.Method
     requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
     responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
     // grpc-js writes serializer output straight to the socket and needs a Buffer.
-    requestSerialize: (message) => Buffer.from(toBinary(method.input, message as MessageShape<DescMessage>)),
+    requestSerialize: (message) => encode(method.input, message),
     requestDeserialize: (bytes: Buffer) => fromBinary(method.input, bytes),
-    responseSerialize: (message) => Buffer.from(toBinary(method.output, message as MessageShape<DescMessage>)),
+    responseSerialize: (message) => encodeResponse(method.output, message),
     responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
   };
 }

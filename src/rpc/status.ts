@@ -9,6 +9,7 @@ const CODES: Record<ErrorKind, Code> = {
   "illegal-transition": Code.FAILED_PRECONDITION,
   "dependency-failed": Code.FAILED_PRECONDITION,
   limit: Code.RESOURCE_EXHAUSTED,
+  "lock-conflict": Code.FAILED_PRECONDITION,
   "shutting-down": Code.UNAVAILABLE,
 };
 

@@ -12,12 +12,19 @@ export type LineListener = (line: string) => void;
 /** Longest line kept for matching; a longer one is matched on its first this many characters. */
 const MAX_LINE = 64 * 1024;
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes the whole chunk before returning, so nothing is pending when the caller closes `fd` (a
+ * log file, normally). A full non-blocking pipe (EAGAIN) is waited out 5 ms at a time, not spun on.
+ */
 function writeAll(fd: number, chunk: Buffer): void {
   for (let offset = 0; offset < chunk.length; ) {
     try {
       offset += writeSync(fd, chunk, offset);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EAGAIN") return; // the reader is gone: drop, as a closed pipe would
+      Atomics.wait(pause, 0, 0, 5);
     }
   }
 }

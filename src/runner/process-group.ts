@@ -41,6 +41,7 @@ export function describeExit(code: number | null, signal: NodeJS.Signals | null)
 
 /** The same status as "exited with status 1" / "killed by SIGTERM", to put before "before ready". */
 export function exitedPhrase(end: ProcessEnd): string {
+  if (!end.reason) return "exited with status 0";
   return end.reason.startsWith("exit status ") ? `exited with status ${end.reason.slice("exit status ".length)}` : end.reason;
 }
 

@@ -15,6 +15,7 @@ import { type NotifyCheck, openNotifyCheck } from "./readiness/notify-check.js";
 import { type CheckDefinition, parseCheck } from "./readiness/parse-check.js";
 import { retryDelay } from "./retry-delay.js";
 import { RunnerError, waitToStart } from "./wait-to-start.js";
+import { type Lease, type LockArg, acquireLease, parseLocks } from "./lease.js";
 
 export interface UnitSpec {
   unit: string;
@@ -105,12 +106,18 @@ class UnitRun {
   private attemptsMade = 0;
   private report: ProcessReporter | undefined;
   private completing: Promise<void> | undefined;
+  private readonly locks: LockArg[];
+  /** The locks of the current attempt, held from before its command runs until it exits (or is ready). */
+  private lease: Lease | undefined;
+  /** When the dependency wait began: --timeout bounds it and the lock wait together. */
+  private waitBegan = Date.now();
 
   constructor(
     private readonly client: UnitSyncClient,
     private readonly spec: UnitSpec,
     private readonly checks: CheckDefinition[],
   ) {
+    this.locks = parseLocks(spec.locks);
     const settled = new Promise<UnitOutcome>((resolve) => (this.settle = resolve));
     const exited = new Promise<number>((resolve) => (this.exit = resolve));
     this.handle = {
@@ -139,6 +146,7 @@ class UnitRun {
   }
 
   private finish(outcome: UnitOutcome, exitCode = outcome.exitCode) {
+    this.releaseLocks();
     this.phase = "done";
     this.settle(outcome);
     this.exit(exitCode);
@@ -146,15 +154,15 @@ class UnitRun {
 
   private async stop(reason: string, graceMs: number): Promise<void> {
     this.stopReason ??= reason;
+    this.interrupt.abort(); // ends a wait or a pause, now or when one begins
     if (this.phase === "running") await this.attempt?.stop(reason, graceMs);
-    else this.interrupt.abort();
     await this.handle.exited;
   }
 
   private signal(signal: NodeJS.Signals): void {
     this.interrupted ??= signal;
+    this.interrupt.abort();
     if (this.phase === "running") this.attempt?.signal(signal);
-    else this.interrupt.abort();
   }
 
   /** Records the outcome with the agent; a failure to do so is said, not fatal. */
@@ -177,6 +185,7 @@ class UnitRun {
 
   private async declareAndWait(): Promise<boolean> {
     const { unit } = this.spec;
+    this.waitBegan = Date.now();
     try {
       const byCondition = new Map<string, string[]>();
       for (const { name, condition } of this.spec.after) byCondition.set(condition, [...(byCondition.get(condition) ?? []), name]);
@@ -192,6 +201,54 @@ class UnitRun {
       this.interrupt.signal.throwIfAborted(); // stopped just as the unit started: still not run
       return true;
     } catch (error) {
+      if (this.spec.optional && isUnavailable(error) && !isShuttingDown(error)) {
+        this.warn(`${describeFailure(error, this.client.socketPath).message}; running without coordination (--optional)`);
+        this.coordinated = false;
+        return true;
+      }
+      return this.notStarted(error);
+    }
+  }
+
+  /**
+   * After the dependencies, before the command: waits for the unit's locks (progress says who holds
+   * them). False when they were not granted; the unit is then failed as not run.
+   */
+  private async takeLocks(): Promise<boolean> {
+    if (this.locks.length === 0 || !this.coordinated) return true;
+    const elapsed = Date.now() - this.waitBegan;
+    const timeoutMs = this.spec.timeoutMs > 0 ? Math.max(1, this.spec.timeoutMs - elapsed) : 0;
+    try {
+      const lease = await acquireLease(this.client, {
+        locks: this.locks,
+        unit: this.spec.unit,
+        timeoutMs,
+        timeoutLabel: formatDuration(this.spec.timeoutMs),
+        signal: this.interrupt.signal,
+        progress: (line) => this.say(line),
+      });
+      this.lease = lease;
+      void lease.lost.then((why) => {
+        if (this.lease === lease) this.warn(`its locks were lost while the command runs: ${describeFailure(why, this.client.socketPath).message}`);
+      });
+      this.interrupt.signal.throwIfAborted();
+      return true;
+    } catch (error) {
+      this.releaseLocks();
+      return this.notStarted(error);
+    }
+  }
+
+  /** Gives the locks back: the command exited, or the service is ready. */
+  private releaseLocks(): void {
+    const lease = this.lease;
+    this.lease = undefined;
+    lease?.release();
+  }
+
+  /** The wait (for dependencies or locks) ended without the command running: record why. */
+  private async notStarted(error: unknown): Promise<false> {
+    {
       const stopped = this.notRun();
       if (stopped) {
         this.warn(stopped.reason);
@@ -202,11 +259,6 @@ class UnitRun {
       }
       const failure =
         error instanceof RunnerError ? { exitCode: error.exitCode, message: error.message } : describeFailure(error, this.client.socketPath);
-      if (this.spec.optional && isUnavailable(error) && !isShuttingDown(error)) {
-        this.warn(`${failure.message}; running without coordination (--optional)`);
-        this.coordinated = false;
-        return true;
-      }
       this.warn(failure.message);
       const reason = `not run: ${failure.message}`;
       if (failure.exitCode === ExitCode.timeout || failure.exitCode === ExitCode.dependencyFailed) await this.record(false, reason);
@@ -220,7 +272,10 @@ class UnitRun {
     const attempts = Math.max(0, this.spec.retries) + 1;
     const report = (this.report = new ProcessReporter(this.coordinated ? this.client : undefined, this.spec.unit, attempts));
     let last: AttemptResult | undefined;
+    let pausedOut = false;
     for (let n = 1; n <= attempts; n++) {
+      if (n > 1) this.waitBegan = Date.now();
+      if (!(await this.takeLocks())) return;
       this.phase = "running";
       this.attemptsMade = n;
       const notify = await this.openNotify();
@@ -248,6 +303,7 @@ class UnitRun {
       if (this.interrupted) attempt.signal(this.interrupted);
       if (this.stopReason !== undefined) void attempt.stop(this.stopReason, this.spec.graceMs ?? DEFAULT_GRACE_MS);
       const result = await attempt.result;
+      this.releaseLocks(); // the moment the command exits, whatever the outcome
       if (result.ready) {
         await this.ready(result.readyAt ?? result.end.at);
         report.exited(result.end.at, result.exitCode, result.processReason);
@@ -266,15 +322,18 @@ class UnitRun {
       try {
         await sleep(delay, undefined, { signal: this.interrupt.signal });
       } catch {
-        break; // stopped or interrupted while pausing
+        pausedOut = true; // stopped or interrupted while pausing
+        break;
       }
     }
-    let reason = last!.reason;
-    if (attempts > 1 && this.attemptsMade > 1) reason = `failed after ${this.attemptsMade} attempts: ${reason}`;
+    const stopped = this.notRun();
+    let [reason, exitCode] = [last!.reason, last!.exitCode];
+    if (pausedOut && stopped) [reason, exitCode] = [`${stopped.reason}; attempt ${this.attemptsMade} had failed: ${last!.reason}`, stopped.exitCode];
+    else if (!stopped && this.attemptsMade > 1) reason = `failed after ${this.attemptsMade} attempts: ${reason}`;
     await this.record(false, reason); // first: dependents fail at once
     report.exited(last!.end.at, last!.exitCode, last!.reason);
     await report.flush();
-    this.finish({ ok: false, reason, exitCode: last!.exitCode });
+    this.finish({ ok: false, reason, exitCode });
   }
 
   /** A notify check's socket for the next attempt (bound before the command starts), if it has one. */
@@ -291,6 +350,7 @@ class UnitRun {
   /** The attempt did its start-up work: complete the unit and release its dependents (once). */
   private ready(at: number): Promise<void> {
     return (this.completing ??= (async () => {
+      this.releaseLocks(); // a service holds its locks until it is ready, not for its lifetime
       await this.record(true, ""); // first: dependents wait for this, not for the report
       if (this.checks.length > 0) this.report?.ready(at);
       if (this.checks.length > 0) this.say(`Unit "${this.spec.unit}" is ready: ${this.spec.ready.join(", ")}`);

@@ -14,4 +14,10 @@ export const EXAMPLE_GRAPH: Record<string, string[]> = {
   "app-build": ["deps-install", "lint-config"],
   dotfiles: ["env-setup"],
   "db-migrate": ["env-setup"],
+  "apt-tools": [],
+  "apt-editors": [],
+  "file-index": ["git-clone"],
+  "language-server": ["file-index"],
+  "web-server": ["app-build"],
+  "smoke-test": ["web-server"],
 };

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file unitsync/v1/unitsync.proto.
  */
 export const file_unitsync_v1_unitsync: GenFile = /*@__PURE__*/
-  fileDesc("Chp1bml0c3luYy92MS91bml0c3luYy5wcm90bxILdW5pdHN5bmMudjEijgEKCkRlcGVuZGVuY3kSEgoKZGVwZW5kc19vbhgBIAEoCRIoCghyZXF1aXJlZBgCIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbhIvCg5jdXJyZW50X3N0YXR1cxgDIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSEQoJc2F0aXNmaWVkGAQgASgIIj0KB0Jsb2NrZWQSEwoLZmFpbGVkX3VuaXQYASABKAkSDgoGcmVhc29uGAIgASgJEg0KBWNoYWluGAMgAygJIvICCgRVbml0EgwKBG5hbWUYASABKAkSJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxINCgVyZWFkeRgDIAEoCBItCgxkZXBlbmRlbmNpZXMYBCADKAsyFy51bml0c3luYy52MS5EZXBlbmRlbmN5EiUKB2Jsb2NrZWQYBSABKAsyFC51bml0c3luYy52MS5CbG9ja2VkEg4KBnJlYXNvbhgGIAEoCRIPCgd3YWl0aW5nGAcgASgIEjEKDXJlZ2lzdGVyZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNoYW5nZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBW93bmVyGAogASgJEg8KB2F0dGVtcHQYCyABKA0SKgoHcHJvY2VzcxgPIAEoCzIZLnVuaXRzeW5jLnYxLlByb2Nlc3NTdGF0ZSKfAgoFRXZlbnQSCwoDc2VxGAEgASgEEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHVuaXQYAyABKAkSJAoEa2luZBgEIAEoDjIWLnVuaXRzeW5jLnYxLkV2ZW50S2luZBIlCgRmcm9tGAUgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxIjCgJ0bxgGIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSDgoGcmVhc29uGAcgASgJEhIKCmRlcGVuZHNfb24YCCADKAkSDwoHYXR0ZW1wdBgJIAEoDRIqCgdwcm9jZXNzGAsgASgLMhkudW5pdHN5bmMudjEuUHJvY2Vzc1N0YXRlInYKBkNvdW50cxINCgV1bml0cxgBIAEoDRIPCgd3YWl0ZXJzGAIgASgNEg8KB3N0cmVhbXMYAyABKA0SEwoLY29ubmVjdGlvbnMYBCABKA0SDgoGZXZlbnRzGAUgASgEEhYKDmRyb3BwZWRfZXZlbnRzGAYgASgEIg0KC1BpbmdSZXF1ZXN0IqYBCgxQaW5nUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIQCghwcm90b2NvbBgCIAEoDRIuCgpzdGFydGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgl1cHRpbWVfbXMYBCABKAQSIwoGY291bnRzGAUgASgLMhMudW5pdHN5bmMudjEuQ291bnRzEgsKA3BpZBgGIAEoDSJaCgtXYW50UmVxdWVzdBIMCgR1bml0GAEgASgJEhIKCmRlcGVuZHNfb24YAiADKAkSKQoJY29uZGl0aW9uGAMgASgOMhYudW5pdHN5bmMudjEuQ29uZGl0aW9uIi8KDFdhbnRSZXNwb25zZRIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdCIcCgxTdGFydFJlcXVlc3QSDAoEdW5pdBgBIAEoCSKsAQoNU3RhcnRSZXNwb25zZRInCgd3YWl0aW5nGAEgASgLMhQudW5pdHN5bmMudjEuV2FpdGluZ0gAEkAKFGRlcGVuZGVuY3lfc2F0aXNmaWVkGAIgASgLMiAudW5pdHN5bmMudjEuRGVwZW5kZW5jeVNhdGlzZmllZEgAEicKB3N0YXJ0ZWQYAyABKAsyFC51bml0c3luYy52MS5TdGFydGVkSABCBwoFZXZlbnQiLgoHV2FpdGluZxINCgV1bm1ldBgBIAMoCRIUCgx1bnJlZ2lzdGVyZWQYAiADKAkiWwoTRGVwZW5kZW5jeVNhdGlzZmllZBIMCgRuYW1lGAEgASgJEicKBnN0YXR1cxgCIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSDQoFdW5tZXQYAyADKAkiUwoHU3RhcnRlZBIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdBIUCgxkZXBlbmRlbmNpZXMYAiADKAkSEQoJd2FpdGVkX21zGAMgASgEIh8KD0NvbXBsZXRlUmVxdWVzdBIMCgR1bml0GAEgASgJIkQKEENvbXBsZXRlUmVzcG9uc2USHwoEdW5pdBgBIAEoCzIRLnVuaXRzeW5jLnYxLlVuaXQSDwoHY2hhbmdlZBgCIAEoCCIrCgtGYWlsUmVxdWVzdBIMCgR1bml0GAEgASgJEg4KBnJlYXNvbhgCIAEoCSJRCgxGYWlsUmVzcG9uc2USHwoEdW5pdBgBIAEoCzIRLnVuaXRzeW5jLnYxLlVuaXQSDwoHY2hhbmdlZBgCIAEoCBIPCgdibG9ja2VkGAMgAygJIh4KDkdldFVuaXRSZXF1ZXN0EgwKBHVuaXQYASABKAkiMgoPR2V0VW5pdFJlc3BvbnNlEh8KBHVuaXQYASABKAsyES51bml0c3luYy52MS5Vbml0IhIKEExpc3RVbml0c1JlcXVlc3QiNQoRTGlzdFVuaXRzUmVzcG9uc2USIAoFdW5pdHMYASADKAsyES51bml0c3luYy52MS5Vbml0Ih0KDFdhdGNoUmVxdWVzdBINCgV1bml0cxgBIAMoCSJqCg1XYXRjaFJlc3BvbnNlEikKCHNuYXBzaG90GAEgASgLMhUudW5pdHN5bmMudjEuU25hcHNob3RIABIjCgVldmVudBgCIAEoCzISLnVuaXRzeW5jLnYxLkV2ZW50SABCCQoHbWVzc2FnZSI+CghTbmFwc2hvdBIgCgV1bml0cxgBIAMoCzIRLnVuaXRzeW5jLnYxLlVuaXQSEAoIbGFzdF9zZXEYAiABKAQiEQoPR2V0R3JhcGhSZXF1ZXN0IlYKEEdldEdyYXBoUmVzcG9uc2USIAoFbm9kZXMYASADKAsyES51bml0c3luYy52MS5Vbml0EiAKBWVkZ2VzGAIgAygLMhEudW5pdHN5bmMudjEuRWRnZSJlCgRFZGdlEgwKBHVuaXQYASABKAkSEgoKZGVwZW5kc19vbhgCIAEoCRIoCghyZXF1aXJlZBgDIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbhIRCglzYXRpc2ZpZWQYBCABKAgiFAoSR2V0VGltZWxpbmVSZXF1ZXN0IpYBChNHZXRUaW1lbGluZVJlc3BvbnNlEisKB2VudHJpZXMYASADKAsyGi51bml0c3luYy52MS5UaW1lbGluZUVudHJ5EhYKDmNyaXRpY2FsX2NoYWluGAIgAygJEiIKBmV2ZW50cxgDIAMoCzISLnVuaXRzeW5jLnYxLkV2ZW50EhYKDmRyb3BwZWRfZXZlbnRzGAQgASgEIocDCg1UaW1lbGluZUVudHJ5EgwKBHVuaXQYASABKAkSJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxIOCgZyZWFzb24YAyABKAkSMQoNcmVnaXN0ZXJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSc3RhcnRfcmVxdWVzdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoIYXR0ZW1wdHMYCCADKAsyFC51bml0c3luYy52MS5BdHRlbXB0Eg8KB2F0dGVtcHQYCSABKA0SKgoHcHJvY2VzcxgKIAEoCzIZLnVuaXRzeW5jLnYxLlByb2Nlc3NTdGF0ZSKZAgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKA0SJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxIOCgZyZWFzb24YAyABKAkSLAoIYmVnYW5fYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEnN0YXJ0X3JlcXVlc3RlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvYDCgxQcm9jZXNzU3RhdGUSLgoFcGhhc2UYASABKA4yHy51bml0c3luYy52MS5Qcm9jZXNzU3RhdGUuUGhhc2USCwoDcGlkGAIgASgNEg8KB2F0dGVtcHQYAyABKA0SFAoMbWF4X2F0dGVtcHRzGAQgASgNEjAKBmNoZWNrcxgFIAMoCzIgLnVuaXRzeW5jLnYxLlJlYWRpbmVzc0NoZWNrU3RhdGUSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIcmVhZHlfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWV4aXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZXhpdF9jb2RlGAkgASgFEhMKC2V4aXRfcmVhc29uGAogASgJEiwKCHJldHJ5X2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJtCgVQaGFzZRIVChFQSEFTRV9VTlNQRUNJRklFRBAAEhIKDlBIQVNFX1NUQVJUSU5HEAESEQoNUEhBU0VfUlVOTklORxACEhAKDFBIQVNFX0VYSVRFRBADEhQKEFBIQVNFX1JFVFJZX1dBSVQQBCJ3ChNSZWFkaW5lc3NDaGVja1N0YXRlEg0KBWNoZWNrGAEgASgJEg4KBnBhc3NlZBgCIAEoCBItCglwYXNzZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmxhc3RfZXJyb3IYBCABKAkiUAoUUmVwb3J0UHJvY2Vzc1JlcXVlc3QSDAoEdW5pdBgBIAEoCRIqCgdwcm9jZXNzGAIgASgLMhkudW5pdHN5bmMudjEuUHJvY2Vzc1N0YXRlIjgKFVJlcG9ydFByb2Nlc3NSZXNwb25zZRIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdCI6ChJEZWNsYXJlUGxhblJlcXVlc3QSJAoFdW5pdHMYASADKAsyFS51bml0c3luYy52MS5QbGFuVW5pdCJICghQbGFuVW5pdBIMCgRuYW1lGAEgASgJEi4KBWFmdGVyGAIgAygLMh8udW5pdHN5bmMudjEuUGxhblVuaXREZXBlbmRlbmN5Ik0KElBsYW5Vbml0RGVwZW5kZW5jeRIMCgRuYW1lGAEgASgJEikKCWNvbmRpdGlvbhgCIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbiI3ChNEZWNsYXJlUGxhblJlc3BvbnNlEiAKBXVuaXRzGAEgAygLMhEudW5pdHN5bmMudjEuVW5pdCquAQoKVW5pdFN0YXR1cxIbChdVTklUX1NUQVRVU19VTlNQRUNJRklFRBAAEh4KGlVOSVRfU1RBVFVTX05PVF9SRUdJU1RFUkVEEAESFwoTVU5JVF9TVEFUVVNfUEVORElORxACEhcKE1VOSVRfU1RBVFVTX1NUQVJURUQQAxIZChVVTklUX1NUQVRVU19DT01QTEVURUQQBBIWChJVTklUX1NUQVRVU19GQUlMRUQQBSpuCglDb25kaXRpb24SGQoVQ09ORElUSU9OX1VOU1BFQ0lGSUVEEAASFwoTQ09ORElUSU9OX0NPTVBMRVRFRBABEhUKEUNPTkRJVElPTl9TVEFSVEVEEAISFgoSQ09ORElUSU9OX0ZJTklTSEVEEAMqwAIKCUV2ZW50S2luZBIaChZFVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASHQoZRVZFTlRfS0lORF9TVEFUVVNfQ0hBTkdFRBABEiQKIEVWRU5UX0tJTkRfREVQRU5ERU5DSUVTX0RFQ0xBUkVEEAISGQoVRVZFTlRfS0lORF9XQUlUX0JFR0FOEAMSGQoVRVZFTlRfS0lORF9XQUlUX0VOREVEEAQSHgoaRVZFTlRfS0lORF9QUk9DRVNTX1NUQVJURUQQChIeChpFVkVOVF9LSU5EX1BST0NFU1NfQ0hFQ0tFRBALEhwKGEVWRU5UX0tJTkRfUFJPQ0VTU19SRUFEWRAMEh0KGUVWRU5UX0tJTkRfUFJPQ0VTU19FWElURUQQDRIfChtFVkVOVF9LSU5EX1BST0NFU1NfUkVUUllJTkcQDjLsBgoPVW5pdFN5bmNTZXJ2aWNlEjsKBFBpbmcSGC51bml0c3luYy52MS5QaW5nUmVxdWVzdBoZLnVuaXRzeW5jLnYxLlBpbmdSZXNwb25zZRI7CgRXYW50EhgudW5pdHN5bmMudjEuV2FudFJlcXVlc3QaGS51bml0c3luYy52MS5XYW50UmVzcG9uc2USQAoFU3RhcnQSGS51bml0c3luYy52MS5TdGFydFJlcXVlc3QaGi51bml0c3luYy52MS5TdGFydFJlc3BvbnNlMAESRwoIQ29tcGxldGUSHC51bml0c3luYy52MS5Db21wbGV0ZVJlcXVlc3QaHS51bml0c3luYy52MS5Db21wbGV0ZVJlc3BvbnNlEjsKBEZhaWwSGC51bml0c3luYy52MS5GYWlsUmVxdWVzdBoZLnVuaXRzeW5jLnYxLkZhaWxSZXNwb25zZRJECgdHZXRVbml0EhsudW5pdHN5bmMudjEuR2V0VW5pdFJlcXVlc3QaHC51bml0c3luYy52MS5HZXRVbml0UmVzcG9uc2USSgoJTGlzdFVuaXRzEh0udW5pdHN5bmMudjEuTGlzdFVuaXRzUmVxdWVzdBoeLnVuaXRzeW5jLnYxLkxpc3RVbml0c1Jlc3BvbnNlEkAKBVdhdGNoEhkudW5pdHN5bmMudjEuV2F0Y2hSZXF1ZXN0GhoudW5pdHN5bmMudjEuV2F0Y2hSZXNwb25zZTABEkcKCEdldEdyYXBoEhwudW5pdHN5bmMudjEuR2V0R3JhcGhSZXF1ZXN0Gh0udW5pdHN5bmMudjEuR2V0R3JhcGhSZXNwb25zZRJQCgtHZXRUaW1lbGluZRIfLnVuaXRzeW5jLnYxLkdldFRpbWVsaW5lUmVxdWVzdBogLnVuaXRzeW5jLnYxLkdldFRpbWVsaW5lUmVzcG9uc2USVgoNUmVwb3J0UHJvY2VzcxIhLnVuaXRzeW5jLnYxLlJlcG9ydFByb2Nlc3NSZXF1ZXN0GiIudW5pdHN5bmMudjEuUmVwb3J0UHJvY2Vzc1Jlc3BvbnNlElAKC0RlY2xhcmVQbGFuEh8udW5pdHN5bmMudjEuRGVjbGFyZVBsYW5SZXF1ZXN0GiAudW5pdHN5bmMudjEuRGVjbGFyZVBsYW5SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Chp1bml0c3luYy92MS91bml0c3luYy5wcm90bxILdW5pdHN5bmMudjEijgEKCkRlcGVuZGVuY3kSEgoKZGVwZW5kc19vbhgBIAEoCRIoCghyZXF1aXJlZBgCIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbhIvCg5jdXJyZW50X3N0YXR1cxgDIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSEQoJc2F0aXNmaWVkGAQgASgIIj0KB0Jsb2NrZWQSEwoLZmFpbGVkX3VuaXQYASABKAkSDgoGcmVhc29uGAIgASgJEg0KBWNoYWluGAMgAygJIp0DCgRVbml0EgwKBG5hbWUYASABKAkSJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxINCgVyZWFkeRgDIAEoCBItCgxkZXBlbmRlbmNpZXMYBCADKAsyFy51bml0c3luYy52MS5EZXBlbmRlbmN5EiUKB2Jsb2NrZWQYBSABKAsyFC51bml0c3luYy52MS5CbG9ja2VkEg4KBnJlYXNvbhgGIAEoCRIPCgd3YWl0aW5nGAcgASgIEjEKDXJlZ2lzdGVyZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNoYW5nZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBW93bmVyGAogASgJEg8KB2F0dGVtcHQYCyABKA0SKgoHcHJvY2VzcxgPIAEoCzIZLnVuaXRzeW5jLnYxLlByb2Nlc3NTdGF0ZRISCgpsb2Nrc19oZWxkGBQgAygJEhUKDWxvY2tzX3dhaXRpbmcYFSADKAki7wIKBUV2ZW50EgsKA3NlcRgBIAEoBBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgR1bml0GAMgASgJEiQKBGtpbmQYBCABKA4yFi51bml0c3luYy52MS5FdmVudEtpbmQSJQoEZnJvbRgFIAEoDjIXLnVuaXRzeW5jLnYxLlVuaXRTdGF0dXMSIwoCdG8YBiABKA4yFy51bml0c3luYy52MS5Vbml0U3RhdHVzEg4KBnJlYXNvbhgHIAEoCRISCgpkZXBlbmRzX29uGAggAygJEg8KB2F0dGVtcHQYCSABKA0SKgoHcHJvY2VzcxgLIAEoCzIZLnVuaXRzeW5jLnYxLlByb2Nlc3NTdGF0ZRINCgVsb2NrcxgPIAMoCRIQCghsZWFzZV9pZBgQIAEoCRITCgtsb2NrX2hvbGRlchgRIAEoCRIYChBsb2NrX3JlbGVhc2VkX2J5GBIgASgJIrkBCgZDb3VudHMSDQoFdW5pdHMYASABKA0SDwoHd2FpdGVycxgCIAEoDRIPCgdzdHJlYW1zGAMgASgNEhMKC2Nvbm5lY3Rpb25zGAQgASgNEg4KBmV2ZW50cxgFIAEoBBIWCg5kcm9wcGVkX2V2ZW50cxgGIAEoBBINCgVsb2NrcxgHIAEoDRIUCgxsb2NrX2hvbGRlcnMYCCABKA0SHAoUbG9ja19yZXF1ZXN0c19xdWV1ZWQYCSABKA0iDQoLUGluZ1JlcXVlc3QipgEKDFBpbmdSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEhAKCHByb3RvY29sGAIgASgNEi4KCnN0YXJ0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXVwdGltZV9tcxgEIAEoBBIjCgZjb3VudHMYBSABKAsyEy51bml0c3luYy52MS5Db3VudHMSCwoDcGlkGAYgASgNIloKC1dhbnRSZXF1ZXN0EgwKBHVuaXQYASABKAkSEgoKZGVwZW5kc19vbhgCIAMoCRIpCgljb25kaXRpb24YAyABKA4yFi51bml0c3luYy52MS5Db25kaXRpb24iLwoMV2FudFJlc3BvbnNlEh8KBHVuaXQYASABKAsyES51bml0c3luYy52MS5Vbml0IhwKDFN0YXJ0UmVxdWVzdBIMCgR1bml0GAEgASgJIqwBCg1TdGFydFJlc3BvbnNlEicKB3dhaXRpbmcYASABKAsyFC51bml0c3luYy52MS5XYWl0aW5nSAASQAoUZGVwZW5kZW5jeV9zYXRpc2ZpZWQYAiABKAsyIC51bml0c3luYy52MS5EZXBlbmRlbmN5U2F0aXNmaWVkSAASJwoHc3RhcnRlZBgDIAEoCzIULnVuaXRzeW5jLnYxLlN0YXJ0ZWRIAEIHCgVldmVudCIuCgdXYWl0aW5nEg0KBXVubWV0GAEgAygJEhQKDHVucmVnaXN0ZXJlZBgCIAMoCSJbChNEZXBlbmRlbmN5U2F0aXNmaWVkEgwKBG5hbWUYASABKAkSJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxINCgV1bm1ldBgDIAMoCSJTCgdTdGFydGVkEh8KBHVuaXQYASABKAsyES51bml0c3luYy52MS5Vbml0EhQKDGRlcGVuZGVuY2llcxgCIAMoCRIRCgl3YWl0ZWRfbXMYAyABKAQiHwoPQ29tcGxldGVSZXF1ZXN0EgwKBHVuaXQYASABKAkiRAoQQ29tcGxldGVSZXNwb25zZRIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdBIPCgdjaGFuZ2VkGAIgASgIIisKC0ZhaWxSZXF1ZXN0EgwKBHVuaXQYASABKAkSDgoGcmVhc29uGAIgASgJIlEKDEZhaWxSZXNwb25zZRIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdBIPCgdjaGFuZ2VkGAIgASgIEg8KB2Jsb2NrZWQYAyADKAkiHgoOR2V0VW5pdFJlcXVlc3QSDAoEdW5pdBgBIAEoCSIyCg9HZXRVbml0UmVzcG9uc2USHwoEdW5pdBgBIAEoCzIRLnVuaXRzeW5jLnYxLlVuaXQiEgoQTGlzdFVuaXRzUmVxdWVzdCI1ChFMaXN0VW5pdHNSZXNwb25zZRIgCgV1bml0cxgBIAMoCzIRLnVuaXRzeW5jLnYxLlVuaXQiHQoMV2F0Y2hSZXF1ZXN0Eg0KBXVuaXRzGAEgAygJImoKDVdhdGNoUmVzcG9uc2USKQoIc25hcHNob3QYASABKAsyFS51bml0c3luYy52MS5TbmFwc2hvdEgAEiMKBWV2ZW50GAIgASgLMhIudW5pdHN5bmMudjEuRXZlbnRIAEIJCgdtZXNzYWdlIj4KCFNuYXBzaG90EiAKBXVuaXRzGAEgAygLMhEudW5pdHN5bmMudjEuVW5pdBIQCghsYXN0X3NlcRgCIAEoBCIRCg9HZXRHcmFwaFJlcXVlc3QiVgoQR2V0R3JhcGhSZXNwb25zZRIgCgVub2RlcxgBIAMoCzIRLnVuaXRzeW5jLnYxLlVuaXQSIAoFZWRnZXMYAiADKAsyES51bml0c3luYy52MS5FZGdlImUKBEVkZ2USDAoEdW5pdBgBIAEoCRISCgpkZXBlbmRzX29uGAIgASgJEigKCHJlcXVpcmVkGAMgASgOMhYudW5pdHN5bmMudjEuQ29uZGl0aW9uEhEKCXNhdGlzZmllZBgEIAEoCCIUChJHZXRUaW1lbGluZVJlcXVlc3QilgEKE0dldFRpbWVsaW5lUmVzcG9uc2USKwoHZW50cmllcxgBIAMoCzIaLnVuaXRzeW5jLnYxLlRpbWVsaW5lRW50cnkSFgoOY3JpdGljYWxfY2hhaW4YAiADKAkSIgoGZXZlbnRzGAMgAygLMhIudW5pdHN5bmMudjEuRXZlbnQSFgoOZHJvcHBlZF9ldmVudHMYBCABKAQi0QQKDVRpbWVsaW5lRW50cnkSDAoEdW5pdBgBIAEoCRInCgZzdGF0dXMYAiABKA4yFy51bml0c3luYy52MS5Vbml0U3RhdHVzEg4KBnJlYXNvbhgDIAEoCRIxCg1yZWdpc3RlcmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI2ChJzdGFydF9yZXF1ZXN0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCghhdHRlbXB0cxgIIAMoCzIULnVuaXRzeW5jLnYxLkF0dGVtcHQSDwoHYXR0ZW1wdBgJIAEoDRIqCgdwcm9jZXNzGAogASgLMhkudW5pdHN5bmMudjEuUHJvY2Vzc1N0YXRlEjUKEWxvY2tfcmVxdWVzdGVkX2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9sb2NrX2dyYW50ZWRfYXQYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWxvY2tzGBEgAygJEhcKD2xvY2tfd2FpdGVkX2ZvchgSIAEoCRI0ChBsb2NrX3JlbGVhc2VkX2F0GBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKZAgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKA0SJwoGc3RhdHVzGAIgASgOMhcudW5pdHN5bmMudjEuVW5pdFN0YXR1cxIOCgZyZWFzb24YAyABKAkSLAoIYmVnYW5fYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEnN0YXJ0X3JlcXVlc3RlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvYDCgxQcm9jZXNzU3RhdGUSLgoFcGhhc2UYASABKA4yHy51bml0c3luYy52MS5Qcm9jZXNzU3RhdGUuUGhhc2USCwoDcGlkGAIgASgNEg8KB2F0dGVtcHQYAyABKA0SFAoMbWF4X2F0dGVtcHRzGAQgASgNEjAKBmNoZWNrcxgFIAMoCzIgLnVuaXRzeW5jLnYxLlJlYWRpbmVzc0NoZWNrU3RhdGUSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIcmVhZHlfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWV4aXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZXhpdF9jb2RlGAkgASgFEhMKC2V4aXRfcmVhc29uGAogASgJEiwKCHJldHJ5X2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJtCgVQaGFzZRIVChFQSEFTRV9VTlNQRUNJRklFRBAAEhIKDlBIQVNFX1NUQVJUSU5HEAESEQoNUEhBU0VfUlVOTklORxACEhAKDFBIQVNFX0VYSVRFRBADEhQKEFBIQVNFX1JFVFJZX1dBSVQQBCJ3ChNSZWFkaW5lc3NDaGVja1N0YXRlEg0KBWNoZWNrGAEgASgJEg4KBnBhc3NlZBgCIAEoCBItCglwYXNzZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmxhc3RfZXJyb3IYBCABKAkiUAoUUmVwb3J0UHJvY2Vzc1JlcXVlc3QSDAoEdW5pdBgBIAEoCRIqCgdwcm9jZXNzGAIgASgLMhkudW5pdHN5bmMudjEuUHJvY2Vzc1N0YXRlIjgKFVJlcG9ydFByb2Nlc3NSZXNwb25zZRIfCgR1bml0GAEgASgLMhEudW5pdHN5bmMudjEuVW5pdCI6ChJEZWNsYXJlUGxhblJlcXVlc3QSJAoFdW5pdHMYASADKAsyFS51bml0c3luYy52MS5QbGFuVW5pdCJICghQbGFuVW5pdBIMCgRuYW1lGAEgASgJEi4KBWFmdGVyGAIgAygLMh8udW5pdHN5bmMudjEuUGxhblVuaXREZXBlbmRlbmN5Ik0KElBsYW5Vbml0RGVwZW5kZW5jeRIMCgRuYW1lGAEgASgJEikKCWNvbmRpdGlvbhgCIAEoDjIWLnVuaXRzeW5jLnYxLkNvbmRpdGlvbiI3ChNEZWNsYXJlUGxhblJlc3BvbnNlEiAKBXVuaXRzGAEgAygLMhEudW5pdHN5bmMudjEuVW5pdCIqCghMb2NrU3BlYxIMCgRuYW1lGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNImgKE0FjcXVpcmVMb2Nrc1JlcXVlc3QSJAoFbG9ja3MYASADKAsyFS51bml0c3luYy52MS5Mb2NrU3BlYxIQCghsZWFzZV9pZBgCIAEoCRIMCgR1bml0GAMgASgJEgsKA3BpZBgEIAEoDSJ3ChRBY3F1aXJlTG9ja3NSZXNwb25zZRIpCgZxdWV1ZWQYASABKAsyFy51bml0c3luYy52MS5Mb2NrUXVldWVkSAASKwoHZ3JhbnRlZBgCIAEoCzIYLnVuaXRzeW5jLnYxLkxvY2tHcmFudGVkSABCBwoFZXZlbnQiOAoKTG9ja1F1ZXVlZBIqCghibG9ja2VycxgBIAMoCzIYLnVuaXRzeW5jLnYxLkxvY2tCbG9ja2VyIlQKC0xvY2tCbG9ja2VyEgwKBGxvY2sYASABKAkSEAoIY2FwYWNpdHkYAiABKA0SDwoHaGVsZF9ieRgDIAMoCRIUCgxxdWV1ZWRfYWhlYWQYBCABKA0iQgoLTG9ja0dyYW50ZWQSDQoFbG9ja3MYASADKAkSEQoJd2FpdGVkX21zGAIgASgEEhEKCXJlY2xhaW1lZBgDIAEoCCISChBMaXN0TG9ja3NSZXF1ZXN0IjoKEUxpc3RMb2Nrc1Jlc3BvbnNlEiUKBWxvY2tzGAEgAygLMhYudW5pdHN5bmMudjEuTG9ja1N0YXRlInsKCUxvY2tTdGF0ZRIMCgRuYW1lGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEicKB2hvbGRlcnMYAyADKAsyFi51bml0c3luYy52MS5Mb2NrTGVhc2USJQoFcXVldWUYBCADKAsyFi51bml0c3luYy52MS5Mb2NrTGVhc2UiywEKCUxvY2tMZWFzZRIQCghsZWFzZV9pZBgBIAEoCRIOCgZob2xkZXIYAiABKAkSDAoEdW5pdBgDIAEoCRILCgNwaWQYBCABKA0SMAoMcmVxdWVzdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpncmFudGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXNlcnZlZBgHIAEoCBINCgVsb2NrcxgIIAMoCSquAQoKVW5pdFN0YXR1cxIbChdVTklUX1NUQVRVU19VTlNQRUNJRklFRBAAEh4KGlVOSVRfU1RBVFVTX05PVF9SRUdJU1RFUkVEEAESFwoTVU5JVF9TVEFUVVNfUEVORElORxACEhcKE1VOSVRfU1RBVFVTX1NUQVJURUQQAxIZChVVTklUX1NUQVRVU19DT01QTEVURUQQBBIWChJVTklUX1NUQVRVU19GQUlMRUQQBSpuCglDb25kaXRpb24SGQoVQ09ORElUSU9OX1VOU1BFQ0lGSUVEEAASFwoTQ09ORElUSU9OX0NPTVBMRVRFRBABEhUKEUNPTkRJVElPTl9TVEFSVEVEEAISFgoSQ09ORElUSU9OX0ZJTklTSEVEEAMqugMKCUV2ZW50S2luZBIaChZFVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASHQoZRVZFTlRfS0lORF9TVEFUVVNfQ0hBTkdFRBABEiQKIEVWRU5UX0tJTkRfREVQRU5ERU5DSUVTX0RFQ0xBUkVEEAISGQoVRVZFTlRfS0lORF9XQUlUX0JFR0FOEAMSGQoVRVZFTlRfS0lORF9XQUlUX0VOREVEEAQSHgoaRVZFTlRfS0lORF9QUk9DRVNTX1NUQVJURUQQChIeChpFVkVOVF9LSU5EX1BST0NFU1NfQ0hFQ0tFRBALEhwKGEVWRU5UX0tJTkRfUFJPQ0VTU19SRUFEWRAMEh0KGUVWRU5UX0tJTkRfUFJPQ0VTU19FWElURUQQDRIfChtFVkVOVF9LSU5EX1BST0NFU1NfUkVUUllJTkcQDhIdChlFVkVOVF9LSU5EX0xPQ0tfUkVRVUVTVEVEEBQSGwoXRVZFTlRfS0lORF9MT0NLX0dSQU5URUQQFRIcChhFVkVOVF9LSU5EX0xPQ0tfUkVMRUFTRUQQFhIeChpFVkVOVF9LSU5EX0xPQ0tfV0FJVF9FTkRFRBAXMo8ICg9Vbml0U3luY1NlcnZpY2USOwoEUGluZxIYLnVuaXRzeW5jLnYxLlBpbmdSZXF1ZXN0GhkudW5pdHN5bmMudjEuUGluZ1Jlc3BvbnNlEjsKBFdhbnQSGC51bml0c3luYy52MS5XYW50UmVxdWVzdBoZLnVuaXRzeW5jLnYxLldhbnRSZXNwb25zZRJACgVTdGFydBIZLnVuaXRzeW5jLnYxLlN0YXJ0UmVxdWVzdBoaLnVuaXRzeW5jLnYxLlN0YXJ0UmVzcG9uc2UwARJHCghDb21wbGV0ZRIcLnVuaXRzeW5jLnYxLkNvbXBsZXRlUmVxdWVzdBodLnVuaXRzeW5jLnYxLkNvbXBsZXRlUmVzcG9uc2USOwoERmFpbBIYLnVuaXRzeW5jLnYxLkZhaWxSZXF1ZXN0GhkudW5pdHN5bmMudjEuRmFpbFJlc3BvbnNlEkQKB0dldFVuaXQSGy51bml0c3luYy52MS5HZXRVbml0UmVxdWVzdBocLnVuaXRzeW5jLnYxLkdldFVuaXRSZXNwb25zZRJKCglMaXN0VW5pdHMSHS51bml0c3luYy52MS5MaXN0VW5pdHNSZXF1ZXN0Gh4udW5pdHN5bmMudjEuTGlzdFVuaXRzUmVzcG9uc2USQAoFV2F0Y2gSGS51bml0c3luYy52MS5XYXRjaFJlcXVlc3QaGi51bml0c3luYy52MS5XYXRjaFJlc3BvbnNlMAESRwoIR2V0R3JhcGgSHC51bml0c3luYy52MS5HZXRHcmFwaFJlcXVlc3QaHS51bml0c3luYy52MS5HZXRHcmFwaFJlc3BvbnNlElAKC0dldFRpbWVsaW5lEh8udW5pdHN5bmMudjEuR2V0VGltZWxpbmVSZXF1ZXN0GiAudW5pdHN5bmMudjEuR2V0VGltZWxpbmVSZXNwb25zZRJWCg1SZXBvcnRQcm9jZXNzEiEudW5pdHN5bmMudjEuUmVwb3J0UHJvY2Vzc1JlcXVlc3QaIi51bml0c3luYy52MS5SZXBvcnRQcm9jZXNzUmVzcG9uc2USUAoLRGVjbGFyZVBsYW4SHy51bml0c3luYy52MS5EZWNsYXJlUGxhblJlcXVlc3QaIC51bml0c3luYy52MS5EZWNsYXJlUGxhblJlc3BvbnNlElUKDEFjcXVpcmVMb2NrcxIgLnVuaXRzeW5jLnYxLkFjcXVpcmVMb2Nrc1JlcXVlc3QaIS51bml0c3luYy52MS5BY3F1aXJlTG9ja3NSZXNwb25zZTABEkoKCUxpc3RMb2NrcxIdLnVuaXRzeW5jLnYxLkxpc3RMb2Nrc1JlcXVlc3QaHi51bml0c3luYy52MS5MaXN0TG9ja3NSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Dependency is one edge of a unit, with its current state.
@@ -164,6 +164,20 @@ export type Unit = Message<"unitsync.v1.Unit"> & {
    * @generated from field: unitsync.v1.ProcessState process = 15;
    */
   process?: ProcessState | undefined;
+
+  /**
+   * Locks held by a lease taken for this unit.
+   *
+   * @generated from field: repeated string locks_held = 20;
+   */
+  locksHeld: string[];
+
+  /**
+   * Locks a lease for this unit is queued for.
+   *
+   * @generated from field: repeated string locks_waiting = 21;
+   */
+  locksWaiting: string[];
 };
 
 /**
@@ -234,6 +248,34 @@ export type Event = Message<"unitsync.v1.Event"> & {
    * @generated from field: unitsync.v1.ProcessState process = 11;
    */
   process?: ProcessState | undefined;
+
+  /**
+   * With the EVENT_KIND_LOCK_* kinds: the locks of the request.
+   *
+   * @generated from field: repeated string locks = 15;
+   */
+  locks: string[];
+
+  /**
+   * With the EVENT_KIND_LOCK_* kinds: the lease, as the client named it.
+   *
+   * @generated from field: string lease_id = 16;
+   */
+  leaseId: string;
+
+  /**
+   * With the EVENT_KIND_LOCK_* kinds: who asked (the unit, else the owner, else "pid N").
+   *
+   * @generated from field: string lock_holder = 17;
+   */
+  lockHolder: string;
+
+  /**
+   * With EVENT_KIND_LOCK_GRANTED after a wait: the holder whose release let it through.
+   *
+   * @generated from field: string lock_released_by = 18;
+   */
+  lockReleasedBy: string;
 };
 
 /**
@@ -278,6 +320,27 @@ export type Counts = Message<"unitsync.v1.Counts"> & {
    * @generated from field: uint64 dropped_events = 6;
    */
   droppedEvents: bigint;
+
+  /**
+   * Lock names known to the agent.
+   *
+   * @generated from field: uint32 locks = 7;
+   */
+  locks: number;
+
+  /**
+   * Leases holding locks (including reserved ones after a restart).
+   *
+   * @generated from field: uint32 lock_holders = 8;
+   */
+  lockHolders: number;
+
+  /**
+   * Lock requests waiting in a queue.
+   *
+   * @generated from field: uint32 lock_requests_queued = 9;
+   */
+  lockRequestsQueued: number;
 };
 
 /**
@@ -984,6 +1047,41 @@ export type TimelineEntry = Message<"unitsync.v1.TimelineEntry"> & {
    * @generated from field: unitsync.v1.ProcessState process = 10;
    */
   process?: ProcessState | undefined;
+
+  /**
+   * When a lease for this unit was last requested.
+   *
+   * @generated from field: google.protobuf.Timestamp lock_requested_at = 15;
+   */
+  lockRequestedAt?: Timestamp | undefined;
+
+  /**
+   * When that lease was granted; lock_requested_at to here is the lock wait.
+   *
+   * @generated from field: google.protobuf.Timestamp lock_granted_at = 16;
+   */
+  lockGrantedAt?: Timestamp | undefined;
+
+  /**
+   * The locks of that lease.
+   *
+   * @generated from field: repeated string locks = 17;
+   */
+  locks: string[];
+
+  /**
+   * The holder whose release granted it, when it had to wait.
+   *
+   * @generated from field: string lock_waited_for = 18;
+   */
+  lockWaitedFor: string;
+
+  /**
+   * When that lease was released.
+   *
+   * @generated from field: google.protobuf.Timestamp lock_released_at = 19;
+   */
+  lockReleasedAt?: Timestamp | undefined;
 };
 
 /**
@@ -1343,6 +1441,333 @@ export const DeclarePlanResponseSchema: GenMessage<DeclarePlanResponse> = /*@__P
   messageDesc(file_unitsync_v1_unitsync, 39);
 
 /**
+ * LockSpec names one lock of a request.
+ *
+ * @generated from message unitsync.v1.LockSpec
+ */
+export type LockSpec = Message<"unitsync.v1.LockSpec"> & {
+  /**
+   * Same rules as unit names.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * How many leases may hold it at once. 0: the lock's capacity (1 for a new lock). The first use
+   * of a name fixes it; a different one is refused.
+   *
+   * @generated from field: uint32 capacity = 2;
+   */
+  capacity: number;
+};
+
+/**
+ * Describes the message unitsync.v1.LockSpec.
+ * Use `create(LockSpecSchema)` to create a new message.
+ */
+export const LockSpecSchema: GenMessage<LockSpec> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 40);
+
+/**
+ * AcquireLocksRequest asks for every lock of `locks` at once.
+ *
+ * @generated from message unitsync.v1.AcquireLocksRequest
+ */
+export type AcquireLocksRequest = Message<"unitsync.v1.AcquireLocksRequest"> & {
+  /**
+   * @generated from field: repeated unitsync.v1.LockSpec locks = 1;
+   */
+  locks: LockSpec[];
+
+  /**
+   * Chosen by the client, unique per lease (a random UUID). A restarted agent keeps a held lease
+   * reserved under this id, and a new request with the same id and locks re-claims it at once.
+   *
+   * @generated from field: string lease_id = 2;
+   */
+  leaseId: string;
+
+  /**
+   * The unit the lease is for, if any (for status and the timeline).
+   *
+   * @generated from field: string unit = 3;
+   */
+  unit: string;
+
+  /**
+   * The client process, for operators.
+   *
+   * @generated from field: uint32 pid = 4;
+   */
+  pid: number;
+};
+
+/**
+ * Describes the message unitsync.v1.AcquireLocksRequest.
+ * Use `create(AcquireLocksRequestSchema)` to create a new message.
+ */
+export const AcquireLocksRequestSchema: GenMessage<AcquireLocksRequest> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 41);
+
+/**
+ * AcquireLocksResponse is one step of a lease.
+ *
+ * @generated from message unitsync.v1.AcquireLocksResponse
+ */
+export type AcquireLocksResponse = Message<"unitsync.v1.AcquireLocksResponse"> & {
+  /**
+   * @generated from oneof unitsync.v1.AcquireLocksResponse.event
+   */
+  event: {
+    /**
+     * @generated from field: unitsync.v1.LockQueued queued = 1;
+     */
+    value: LockQueued;
+    case: "queued";
+  } | {
+    /**
+     * @generated from field: unitsync.v1.LockGranted granted = 2;
+     */
+    value: LockGranted;
+    case: "granted";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message unitsync.v1.AcquireLocksResponse.
+ * Use `create(AcquireLocksResponseSchema)` to create a new message.
+ */
+export const AcquireLocksResponseSchema: GenMessage<AcquireLocksResponse> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 42);
+
+/**
+ * LockQueued is the first message of a request that cannot be granted at once.
+ *
+ * @generated from message unitsync.v1.LockQueued
+ */
+export type LockQueued = Message<"unitsync.v1.LockQueued"> & {
+  /**
+   * One entry per lock of the request that has no room for it now.
+   *
+   * @generated from field: repeated unitsync.v1.LockBlocker blockers = 1;
+   */
+  blockers: LockBlocker[];
+};
+
+/**
+ * Describes the message unitsync.v1.LockQueued.
+ * Use `create(LockQueuedSchema)` to create a new message.
+ */
+export const LockQueuedSchema: GenMessage<LockQueued> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 43);
+
+/**
+ * LockBlocker says why one lock cannot be granted yet.
+ *
+ * @generated from message unitsync.v1.LockBlocker
+ */
+export type LockBlocker = Message<"unitsync.v1.LockBlocker"> & {
+  /**
+   * @generated from field: string lock = 1;
+   */
+  lock: string;
+
+  /**
+   * @generated from field: uint32 capacity = 2;
+   */
+  capacity: number;
+
+  /**
+   * Who holds it now.
+   *
+   * @generated from field: repeated string held_by = 3;
+   */
+  heldBy: string[];
+
+  /**
+   * Requests queued for this lock before this one.
+   *
+   * @generated from field: uint32 queued_ahead = 4;
+   */
+  queuedAhead: number;
+};
+
+/**
+ * Describes the message unitsync.v1.LockBlocker.
+ * Use `create(LockBlockerSchema)` to create a new message.
+ */
+export const LockBlockerSchema: GenMessage<LockBlocker> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 44);
+
+/**
+ * LockGranted says the lease holds its locks, until the stream ends.
+ *
+ * @generated from message unitsync.v1.LockGranted
+ */
+export type LockGranted = Message<"unitsync.v1.LockGranted"> & {
+  /**
+   * @generated from field: repeated string locks = 1;
+   */
+  locks: string[];
+
+  /**
+   * How long the request waited, in milliseconds.
+   *
+   * @generated from field: uint64 waited_ms = 2;
+   */
+  waitedMs: bigint;
+
+  /**
+   * True when the request re-claimed a lease reserved across an agent restart.
+   *
+   * @generated from field: bool reclaimed = 3;
+   */
+  reclaimed: boolean;
+};
+
+/**
+ * Describes the message unitsync.v1.LockGranted.
+ * Use `create(LockGrantedSchema)` to create a new message.
+ */
+export const LockGrantedSchema: GenMessage<LockGranted> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 45);
+
+/**
+ * ListLocksRequest asks for every lock.
+ *
+ * @generated from message unitsync.v1.ListLocksRequest
+ */
+export type ListLocksRequest = Message<"unitsync.v1.ListLocksRequest"> & {
+};
+
+/**
+ * Describes the message unitsync.v1.ListLocksRequest.
+ * Use `create(ListLocksRequestSchema)` to create a new message.
+ */
+export const ListLocksRequestSchema: GenMessage<ListLocksRequest> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 46);
+
+/**
+ * ListLocksResponse lists every lock named so far, by name.
+ *
+ * @generated from message unitsync.v1.ListLocksResponse
+ */
+export type ListLocksResponse = Message<"unitsync.v1.ListLocksResponse"> & {
+  /**
+   * @generated from field: repeated unitsync.v1.LockState locks = 1;
+   */
+  locks: LockState[];
+};
+
+/**
+ * Describes the message unitsync.v1.ListLocksResponse.
+ * Use `create(ListLocksResponseSchema)` to create a new message.
+ */
+export const ListLocksResponseSchema: GenMessage<ListLocksResponse> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 47);
+
+/**
+ * LockState is one lock.
+ *
+ * @generated from message unitsync.v1.LockState
+ */
+export type LockState = Message<"unitsync.v1.LockState"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: uint32 capacity = 2;
+   */
+  capacity: number;
+
+  /**
+   * Leases that hold it, in grant order.
+   *
+   * @generated from field: repeated unitsync.v1.LockLease holders = 3;
+   */
+  holders: LockLease[];
+
+  /**
+   * Requests waiting for it, first come first.
+   *
+   * @generated from field: repeated unitsync.v1.LockLease queue = 4;
+   */
+  queue: LockLease[];
+};
+
+/**
+ * Describes the message unitsync.v1.LockState.
+ * Use `create(LockStateSchema)` to create a new message.
+ */
+export const LockStateSchema: GenMessage<LockState> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 48);
+
+/**
+ * LockLease is one request for locks, held or queued.
+ *
+ * @generated from message unitsync.v1.LockLease
+ */
+export type LockLease = Message<"unitsync.v1.LockLease"> & {
+  /**
+   * @generated from field: string lease_id = 1;
+   */
+  leaseId: string;
+
+  /**
+   * The unit, else the owner, else "pid N".
+   *
+   * @generated from field: string holder = 2;
+   */
+  holder: string;
+
+  /**
+   * @generated from field: string unit = 3;
+   */
+  unit: string;
+
+  /**
+   * @generated from field: uint32 pid = 4;
+   */
+  pid: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp requested_at = 5;
+   */
+  requestedAt?: Timestamp | undefined;
+
+  /**
+   * Unset while queued.
+   *
+   * @generated from field: google.protobuf.Timestamp granted_at = 6;
+   */
+  grantedAt?: Timestamp | undefined;
+
+  /**
+   * Held across an agent restart with no stream attached yet.
+   *
+   * @generated from field: bool reserved = 7;
+   */
+  reserved: boolean;
+
+  /**
+   * Every lock of the request.
+   *
+   * @generated from field: repeated string locks = 8;
+   */
+  locks: string[];
+};
+
+/**
+ * Describes the message unitsync.v1.LockLease.
+ * Use `create(LockLeaseSchema)` to create a new message.
+ */
+export const LockLeaseSchema: GenMessage<LockLease> = /*@__PURE__*/
+  messageDesc(file_unitsync_v1_unitsync, 49);
+
+/**
  * UnitStatus is the lifecycle of a unit. Transitions only go forward.
  *
  * @generated from enum unitsync.v1.UnitStatus
@@ -1497,6 +1922,34 @@ export enum EventKind {
    * @generated from enum value: EVENT_KIND_PROCESS_RETRYING = 14;
    */
   PROCESS_RETRYING = 14,
+
+  /**
+   * A lease was requested (AcquireLocks).
+   *
+   * @generated from enum value: EVENT_KIND_LOCK_REQUESTED = 20;
+   */
+  LOCK_REQUESTED = 20,
+
+  /**
+   * A lease was granted: its locks are held.
+   *
+   * @generated from enum value: EVENT_KIND_LOCK_GRANTED = 21;
+   */
+  LOCK_GRANTED = 21,
+
+  /**
+   * A held lease was released (its stream ended, or its reservation after a restart expired).
+   *
+   * @generated from enum value: EVENT_KIND_LOCK_RELEASED = 22;
+   */
+  LOCK_RELEASED = 22,
+
+  /**
+   * A queued request ended without being granted (cancel, deadline, client gone).
+   *
+   * @generated from enum value: EVENT_KIND_LOCK_WAIT_ENDED = 23;
+   */
+  LOCK_WAIT_ENDED = 23,
 }
 
 /**
@@ -1636,6 +2089,30 @@ export const UnitSyncService: GenService<{
     methodKind: "unary";
     input: typeof DeclarePlanRequestSchema;
     output: typeof DeclarePlanResponseSchema;
+  },
+  /**
+   * AcquireLocks asks for a set of named locks, granted atomically once every one has room, first
+   * come first served among requests that share a lock. The stream is the lease: the first message
+   * is `granted` or `queued` (then `granted`); the locks stay held while the stream is open and are
+   * released the moment it ends for any reason (cancel, deadline, client gone, agent shutdown). A
+   * capacity that differs from the lock's is FAILED_PRECONDITION.
+   *
+   * @generated from rpc unitsync.v1.UnitSyncService.AcquireLocks
+   */
+  acquireLocks: {
+    methodKind: "server_streaming";
+    input: typeof AcquireLocksRequestSchema;
+    output: typeof AcquireLocksResponseSchema;
+  },
+  /**
+   * ListLocks describes every lock named so far: capacity, holders and queue.
+   *
+   * @generated from rpc unitsync.v1.UnitSyncService.ListLocks
+   */
+  listLocks: {
+    methodKind: "unary";
+    input: typeof ListLocksRequestSchema;
+    output: typeof ListLocksResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_unitsync_v1_unitsync, 0);

@@ -1,0 +1,444 @@
+// The lock table: named locks with a capacity, leases granted atomically for a whole set of locks,
+// first come first served among requests that share a lock. Pure: no I/O, no timers.
+import { InvalidArgument, InvalidName, LimitExceeded, LockConflict } from "./errors.js";
+import { validateUnitName } from "./names.js";
+
+export interface LockSpec {
+  readonly name: string;
+  /** 0: the lock's capacity (1 for a new lock). */
+  readonly capacity: number;
+}
+
+export interface LockRequest {
+  /** Chosen by the client, unique per lease; a reserved lease is re-claimed by the same id. */
+  readonly leaseId: string;
+  readonly locks: readonly LockSpec[];
+  /** The unit the lease is for, or "". */
+  readonly unit: string;
+  /** Who made the call (`unitsync up` sets it to the script's name), or "". */
+  readonly owner: string;
+  readonly pid: number;
+}
+
+export interface LeaseView {
+  leaseId: string;
+  holder: string;
+  unit: string;
+  pid: number;
+  requestedAt: number;
+  grantedAt?: number;
+  reserved: boolean;
+  locks: string[];
+}
+
+export interface LockView {
+  name: string;
+  capacity: number;
+  holders: LeaseView[];
+  queue: LeaseView[];
+}
+
+/** Why one lock of a queued request has no room for it yet. */
+export interface LockBlocker {
+  lock: string;
+  capacity: number;
+  heldBy: string[];
+  queuedAhead: number;
+}
+
+export interface LockGrant {
+  locks: string[];
+  waitedMs: number;
+  reclaimed: boolean;
+}
+
+export type LockEventKind = "lock-requested" | "lock-granted" | "lock-released" | "lock-wait-ended";
+
+export interface LockEvent {
+  readonly kind: LockEventKind;
+  readonly time: number;
+  readonly unit: string;
+  readonly leaseId: string;
+  readonly holder: string;
+  readonly locks: readonly string[];
+  /** With lock-granted after a wait: the holder whose release let it through. */
+  readonly releasedBy: string;
+  readonly reason: string;
+}
+
+/** The last lease of one unit, for the timeline. */
+export interface UnitLockRecord {
+  readonly leaseId: string;
+  readonly locks: readonly string[];
+  readonly requestedAt: number;
+  grantedAt?: number;
+  releasedAt?: number;
+  /** When it had to wait: who held what it needed last (holder label, and unit if any). */
+  waitedFor?: { holder: string; unit: string };
+}
+
+export interface LockLimits {
+  /** Lock names the table knows. */
+  locks: number;
+  locksPerRequest: number;
+  capacity: number;
+  leaseIdLength: number;
+}
+
+export const DEFAULT_LOCK_LIMITS: LockLimits = { locks: 10_000, locksPerRequest: 64, capacity: 100_000, leaseIdLength: 128 };
+
+interface LockState {
+  readonly name: string;
+  readonly capacity: number;
+  readonly holders: Set<Lease>;
+  /** First come first: a Set keeps insertion order. */
+  readonly waiters: Set<Lease>;
+}
+
+interface Lease {
+  readonly id: string;
+  readonly locks: LockState[];
+  readonly unit: string;
+  readonly holder: string;
+  readonly pid: number;
+  readonly requestedAt: number;
+  grantedAt?: number;
+  reserved: boolean;
+  /** Set while a request waits: grants or refuses it. */
+  settle?: (grant?: LockGrant, error?: unknown) => void;
+}
+
+/** Who triggered a dispatch: the released lease (its grants waited for it), or none. */
+type Trigger = Lease | undefined;
+
+export interface LockTableOptions {
+  clock?: { now(): number };
+  limits?: Partial<LockLimits>;
+  /** Every change, in order; a throwing listener stops nothing. */
+  onEvent?: (event: LockEvent) => void;
+  /** Units whose last lease is kept for the timeline; the oldest is forgotten first. */
+  unitHistory?: number;
+}
+
+export class LockTable {
+  readonly limits: LockLimits;
+  private readonly clock: { now(): number };
+  private readonly locks = new Map<string, LockState>();
+  private readonly leases = new Map<string, Lease>();
+  private readonly history = new Map<string, UnitLockRecord>();
+  private readonly onEvent: (event: LockEvent) => void;
+  private readonly unitHistory: number;
+  private queued = 0;
+  private readonly work: LockState[] = [];
+  private dispatching = false;
+
+  constructor(options: LockTableOptions = {}) {
+    this.clock = options.clock ?? Date;
+    this.limits = { ...DEFAULT_LOCK_LIMITS, ...options.limits };
+    this.onEvent = options.onEvent ?? (() => {});
+    this.unitHistory = options.unitHistory ?? 10_000;
+  }
+
+  /**
+   * Asks for every lock of the request at once. Resolves when granted; the lease is then held
+   * until `signal` aborts, which releases it at once. An abort while queued leaves the queue and
+   * rejects with the signal's reason. Nothing is left behind either way.
+   */
+  acquire(request: LockRequest, signal: AbortSignal, onQueued: (blockers: LockBlocker[]) => void = () => {}): Promise<LockGrant> {
+    try {
+      return this.request(request, signal, onQueued);
+    } catch (error) {
+      return Promise.reject(error); // a bad request changes nothing
+    }
+  }
+
+  private request(request: LockRequest, signal: AbortSignal, onQueued: (blockers: LockBlocker[]) => void): Promise<LockGrant> {
+    const specs = this.check(request);
+    const existing = this.leases.get(request.leaseId);
+    if (existing) return this.reclaim(existing, specs, signal);
+    signal.throwIfAborted();
+    const lease: Lease = {
+      id: request.leaseId,
+      locks: specs.map((spec) => this.lockFor(spec)),
+      unit: request.unit,
+      holder: request.unit || request.owner || `pid ${request.pid}`,
+      pid: request.pid,
+      requestedAt: this.clock.now(),
+      reserved: false,
+    };
+    this.leases.set(lease.id, lease);
+    this.remember(lease);
+    this.emit("lock-requested", lease);
+    return new Promise<LockGrant>((resolve, reject) => {
+      const onAbort = () => {
+        if (lease.grantedAt !== undefined) this.release(lease, "stream ended");
+        else this.withdraw(lease, signal.reason);
+      };
+      lease.settle = (grant, error) => {
+        lease.settle = undefined;
+        if (grant) resolve(grant);
+        else {
+          signal.removeEventListener("abort", onAbort);
+          reject(error);
+        }
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      if (lease.locks.every((lock) => lock.holders.size < lock.capacity && lock.waiters.size === 0)) {
+        this.grant(lease, undefined);
+        return;
+      }
+      for (const lock of lease.locks) lock.waiters.add(lease);
+      this.queued++;
+      onQueued(this.blockers(lease));
+    });
+  }
+
+  /** After an agent restart: a lease that was held, kept with no stream until re-claimed or released. */
+  restoreHeld(leaseId: string, locks: readonly LockSpec[], holder: { unit: string; holder: string; pid: number; grantedAt?: number }): void {
+    const specs = this.check({ leaseId, locks, unit: holder.unit, owner: holder.holder, pid: holder.pid });
+    if (this.leases.has(leaseId)) throw new LockConflict(`lease "${leaseId}" is already in the lock table`);
+    for (const spec of specs) {
+      const lock = this.locks.get(spec.name);
+      if (lock && lock.holders.size >= lock.capacity) throw new LockConflict(`lock "${spec.name}" has no room to restore lease "${leaseId}"`);
+    }
+    const now = this.clock.now();
+    const lease: Lease = {
+      id: leaseId,
+      locks: specs.map((spec) => this.lockFor(spec)),
+      unit: holder.unit,
+      holder: holder.holder || holder.unit || `pid ${holder.pid}`,
+      pid: holder.pid,
+      requestedAt: holder.grantedAt ?? now,
+      grantedAt: holder.grantedAt ?? now,
+      reserved: true,
+    };
+    this.leases.set(leaseId, lease);
+    for (const lock of lease.locks) lock.holders.add(lease);
+  }
+
+  /** Ends a reserved lease nobody re-claimed (the grace period is over). False when there is none. */
+  releaseReserved(leaseId: string): boolean {
+    const lease = this.leases.get(leaseId);
+    if (!lease?.reserved) return false;
+    this.release(lease, "not re-claimed after a restart");
+    return true;
+  }
+
+  /** Every lock, by name. */
+  list(): LockView[] {
+    return [...this.locks.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((lock) => ({ name: lock.name, capacity: lock.capacity, holders: [...lock.holders].map(leaseView), queue: [...lock.waiters].map(leaseView) }));
+  }
+
+  /** Every lease, held or queued, in request order (for a journal, or status). */
+  leaseList(): LeaseView[] {
+    return [...this.leases.values()].map(leaseView);
+  }
+
+  capacityOf(name: string): number | undefined {
+    return this.locks.get(name)?.capacity;
+  }
+
+  /** The locks leases for `unit` hold and wait for. */
+  locksOf(unit: string): { held: string[]; waiting: string[] } {
+    const held: string[] = [];
+    const waiting: string[] = [];
+    for (const lease of this.leases.values()) {
+      if (lease.unit !== unit) continue;
+      (lease.grantedAt !== undefined ? held : waiting).push(...lease.locks.map((l) => l.name));
+    }
+    return { held, waiting };
+  }
+
+  /** The last lease of each unit that asked for one. */
+  unitRecords(): ReadonlyMap<string, Readonly<UnitLockRecord>> {
+    return this.history;
+  }
+
+  counts(): { locks: number; holders: number; queued: number } {
+    return { locks: this.locks.size, holders: this.leases.size - this.queued, queued: this.queued };
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  /** Validates the whole request before anything changes; returns its locks without repeats. */
+  private check(request: LockRequest): LockSpec[] {
+    const { leaseId, locks } = request;
+    if (leaseId.length === 0) throw new InvalidArgument("lease id is empty; give every lock request a unique id, such as a random UUID");
+    if (leaseId.length > this.limits.leaseIdLength) throw new InvalidArgument(`lease id is ${leaseId.length} characters; the limit is ${this.limits.leaseIdLength}`);
+    if (locks.length === 0) throw new InvalidArgument("no locks requested; name at least one lock");
+    if (locks.length > this.limits.locksPerRequest) {
+      throw new LimitExceeded(`${locks.length} locks in one request; the limit is ${this.limits.locksPerRequest}`);
+    }
+    const specs = new Map<string, LockSpec>();
+    let fresh = 0;
+    for (const spec of locks) {
+      try {
+        validateUnitName(spec.name);
+      } catch (error) {
+        if (error instanceof InvalidName) throw new InvalidName(`invalid lock name (lock names follow the unit-name rule): ${error.message}`);
+        throw error;
+      }
+      if (!Number.isInteger(spec.capacity) || spec.capacity < 0 || spec.capacity > this.limits.capacity) {
+        throw new InvalidArgument(`lock "${spec.name}": capacity ${spec.capacity} is out of range 1-${this.limits.capacity}`);
+      }
+      const seen = specs.get(spec.name);
+      if (seen && seen.capacity !== spec.capacity && seen.capacity !== 0 && spec.capacity !== 0) {
+        throw new InvalidArgument(`lock "${spec.name}" is named twice with capacities ${seen.capacity} and ${spec.capacity}`);
+      }
+      const known = this.locks.get(spec.name);
+      if (known && spec.capacity !== 0 && spec.capacity !== known.capacity) {
+        throw new LockConflict(
+          `lock "${spec.name}" has capacity ${known.capacity}, not ${spec.capacity}: its first use fixed it; ask for "${spec.name}" or "${spec.name}:${known.capacity}"`,
+        );
+      }
+      if (!known && !seen) fresh++;
+      if (!seen || seen.capacity === 0) specs.set(spec.name, spec);
+    }
+    if (this.locks.size + fresh > this.limits.locks) {
+      throw new LimitExceeded(`the agent knows ${this.locks.size} locks; the limit is ${this.limits.locks}`);
+    }
+    return [...specs.values()];
+  }
+
+  private lockFor(spec: LockSpec): LockState {
+    let lock = this.locks.get(spec.name);
+    if (!lock) {
+      lock = { name: spec.name, capacity: spec.capacity || 1, holders: new Set(), waiters: new Set() };
+      this.locks.set(spec.name, lock);
+    }
+    return lock;
+  }
+
+  /** A request with the id of a lease the table has: re-claims it when it is reserved. */
+  private reclaim(lease: Lease, specs: LockSpec[], signal: AbortSignal): Promise<LockGrant> {
+    if (!lease.reserved) throw new LockConflict(`lease "${lease.id}" is already open; give every lock request its own id`);
+    const names = new Set(specs.map((s) => s.name));
+    if (names.size !== lease.locks.length || !lease.locks.every((l) => names.has(l.name))) {
+      throw new LockConflict(`lease "${lease.id}" holds ${lease.locks.map((l) => `"${l.name}"`).join(", ")}; re-claim it with the same locks`);
+    }
+    signal.throwIfAborted();
+    lease.reserved = false;
+    signal.addEventListener("abort", () => this.release(lease, "stream ended"), { once: true });
+    this.emit("lock-granted", lease, "", "re-claimed after a restart");
+    return Promise.resolve({ locks: lease.locks.map((l) => l.name), waitedMs: 0, reclaimed: true });
+  }
+
+  private grant(lease: Lease, trigger: Trigger): void {
+    let wasQueued = false;
+    for (const lock of lease.locks) wasQueued = lock.waiters.delete(lease) || wasQueued;
+    if (wasQueued) this.queued--;
+    for (const lock of lease.locks) lock.holders.add(lease);
+    lease.grantedAt = this.clock.now();
+    const record = this.history.get(lease.unit);
+    if (lease.unit && record?.leaseId === lease.id) {
+      record.grantedAt = lease.grantedAt;
+      if (trigger && wasQueued) record.waitedFor = { holder: trigger.holder, unit: trigger.unit };
+    }
+    this.emit("lock-granted", lease, wasQueued && trigger ? trigger.holder : "");
+    lease.settle?.({ locks: lease.locks.map((l) => l.name), waitedMs: lease.grantedAt - lease.requestedAt, reclaimed: false });
+  }
+
+  private release(lease: Lease, reason: string): void {
+    if (this.leases.get(lease.id) !== lease) return;
+    this.leases.delete(lease.id);
+    for (const lock of lease.locks) lock.holders.delete(lease);
+    const record = this.history.get(lease.unit);
+    if (lease.unit && record?.leaseId === lease.id) record.releasedAt = this.clock.now();
+    this.emit("lock-released", lease, "", reason);
+    this.dispatch(lease.locks, lease);
+  }
+
+  /** A queued request gives up: it leaves every queue, which may let later requests through. */
+  private withdraw(lease: Lease, reason: unknown): void {
+    if (this.leases.get(lease.id) !== lease) return;
+    this.leases.delete(lease.id);
+    for (const lock of lease.locks) lock.waiters.delete(lease);
+    this.queued--;
+    this.emit("lock-wait-ended", lease, "", reason instanceof Error ? reason.message : "request ended");
+    lease.settle?.(undefined, reason);
+    this.dispatch(lease.locks, undefined);
+  }
+
+  /**
+   * Grants every request that can now go: a request goes when it is first in the queue of each of
+   * its locks and each has room. Each grant can make a new first waiter elsewhere, so those locks
+   * are looked at again; every lock is looked at only when something about it changed.
+   */
+  private dispatch(locks: readonly LockState[], trigger: Trigger): void {
+    this.work.push(...locks);
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      for (let lock = this.work.pop(); lock; lock = this.work.pop()) {
+        for (let head = first(lock.waiters); head && this.grantable(head); head = first(lock.waiters)) {
+          this.grant(head, trigger);
+          for (const other of head.locks) if (other !== lock) this.work.push(other);
+        }
+      }
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private grantable(lease: Lease): boolean {
+    return lease.locks.every((lock) => lock.holders.size < lock.capacity && first(lock.waiters) === lease);
+  }
+
+  private blockers(lease: Lease): LockBlocker[] {
+    const out: LockBlocker[] = [];
+    for (const lock of lease.locks) {
+      let ahead = 0;
+      for (const waiter of lock.waiters) {
+        if (waiter === lease) break;
+        ahead++;
+      }
+      if (ahead === 0 && lock.holders.size < lock.capacity) continue;
+      out.push({ lock: lock.name, capacity: lock.capacity, heldBy: [...lock.holders].map((h) => h.holder), queuedAhead: ahead });
+    }
+    return out;
+  }
+
+  private remember(lease: Lease): void {
+    if (!lease.unit) return;
+    this.history.delete(lease.unit); // re-inserted last: the oldest unit is first in the map
+    this.history.set(lease.unit, { leaseId: lease.id, locks: lease.locks.map((l) => l.name), requestedAt: lease.requestedAt });
+    if (this.history.size > this.unitHistory) this.history.delete(this.history.keys().next().value!);
+  }
+
+  private emit(kind: LockEventKind, lease: Lease, releasedBy = "", reason = ""): void {
+    const event: LockEvent = {
+      kind,
+      time: this.clock.now(),
+      unit: lease.unit,
+      leaseId: lease.id,
+      holder: lease.holder,
+      locks: lease.locks.map((l) => l.name),
+      releasedBy,
+      reason,
+    };
+    try {
+      this.onEvent(event);
+    } catch {
+      // a broken listener must not stop a grant or a release
+    }
+  }
+}
+
+function first<T>(set: Set<T>): T | undefined {
+  return set.values().next().value;
+}
+
+function leaseView(lease: Lease): LeaseView {
+  return {
+    leaseId: lease.id,
+    holder: lease.holder,
+    unit: lease.unit,
+    pid: lease.pid,
+    requestedAt: lease.requestedAt,
+    ...(lease.grantedAt !== undefined ? { grantedAt: lease.grantedAt } : {}),
+    reserved: lease.reserved,
+    locks: lease.locks.map((l) => l.name),
+  };
+}
