@@ -34,6 +34,9 @@ export function ping(io: Io, options: GlobalOptions & { output?: string }): Prom
           connections: counts?.connections ?? 0,
           events: Number(counts?.events ?? 0),
           dropped_events: Number(counts?.droppedEvents ?? 0),
+          locks: counts?.locks ?? 0,
+          lock_holders: counts?.lockHolders ?? 0,
+          lock_requests_queued: counts?.lockRequestsQueued ?? 0,
         }),
       );
       return;
