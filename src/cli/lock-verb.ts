@@ -12,7 +12,7 @@ import { DEFAULT_TIMEOUT } from "./defaults.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { json, outputFormat, table } from "./format.js";
 import { CommandError, type Io, printError } from "./io.js";
-import { type GlobalOptions, ownerOption, socketPathFor, withClient } from "./session.js";
+import { type GlobalOptions, ownerOption, reportFailure, socketPathFor, withClient } from "./session.js";
 
 export interface LockOptions extends GlobalOptions {
   timeout?: string | number;
@@ -64,13 +64,7 @@ export async function lock(io: Io, names: string, options: LockOptions): Promise
         printError(io, `${what}: interrupted by ${interrupted}`);
         return 128 + SIGNAL_NUMBER[interrupted];
       }
-      if (error instanceof LeaseError) {
-        printError(io, `${what}: ${error.message}`);
-        return error.exitCode;
-      }
-      const failure = describeFailure(error, socketPath);
-      printError(io, `${what}: ${failure.message}`);
-      return failure.exitCode;
+      return reportFailure(io, what, error, socketPath);
     } finally {
       for (const [signal, onSignal] of onSignals) io.signals.off(signal, onSignal);
     }

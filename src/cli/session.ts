@@ -8,6 +8,7 @@ import { describeFailure } from "../client/errors.js";
 import { ExitCode } from "../client/exit-codes.js";
 import { resolveSocketPath, socketPathProblem } from "../rpc/socket-path.js";
 import { CommandError, type Io, printError } from "./io.js";
+import { RunnerError } from "../runner/wait-to-start.js";
 
 export interface GlobalOptions {
   socket?: string;
@@ -51,14 +52,22 @@ export async function withClient(
   try {
     return (await body(client)) ?? ExitCode.ok;
   } catch (error) {
-    if (error instanceof CommandError) {
-      printError(io, `${what}: ${error.message}`);
-      return error.exitCode;
-    }
-    const failure = describeFailure(error, socketPath);
-    printError(io, `${what}: ${failure.message}`);
-    return failure.exitCode;
+    return reportFailure(io, what, error, socketPath);
   } finally {
     client.close();
   }
+}
+
+/**
+ * One stderr line for a failed verb and its exit code: an error that carries its own exit code
+ * (a usage problem, a lease timeout) as it is, anything else as the agent call's failure.
+ */
+export function reportFailure(io: Io, what: string, error: unknown, socketPath: string): number {
+  if (error instanceof CommandError || error instanceof RunnerError) {
+    printError(io, `${what}: ${error.message}`);
+    return error.exitCode;
+  }
+  const failure = describeFailure(error, socketPath);
+  printError(io, `${what}: ${failure.message}`);
+  return failure.exitCode;
 }
