@@ -3,7 +3,8 @@
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
-import { type UnitSpec, runUnit } from "../src/runner/run-unit.js";
+import { runUnit } from "../src/runner/run-unit.js";
+import type { UnitSpec } from "../src/runner/unit-spec.js";
 import { eventually, tempDir, withAgent } from "./helpers/agent.js";
 import { groupGone, numberIn } from "./helpers/process-groups.js";
 

@@ -6,7 +6,7 @@ import { describeFailure } from "../client/errors.js";
 import { ExitCode } from "../client/exit-codes.js";
 import { startAttempt } from "../runner/attempt.js";
 import { type LockArg, LeaseError, acquireLease, parseLocks } from "../runner/lease.js";
-import { DEFAULT_GRACE_MS } from "../runner/run-unit.js";
+import { DEFAULT_GRACE_MS } from "../runner/unit-spec.js";
 import type { LockLease } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { DEFAULT_TIMEOUT } from "./defaults.js";
 import { formatDuration, parseDuration } from "./duration.js";

@@ -3,7 +3,8 @@
 // the running is src/runner's runUnit.
 import { ExitCode } from "../client/exit-codes.js";
 import { ReadinessSyntaxError } from "../runner/readiness/parse-check.js";
-import { type UnitSpec, parseChecks, runUnit } from "../runner/run-unit.js";
+import { runUnit } from "../runner/run-unit.js";
+import { type UnitSpec, parseChecks } from "../runner/unit-spec.js";
 import { parseDuration } from "./duration.js";
 import { CommandError, type Io, printError } from "./io.js";
 import { type GlobalOptions, connectFor, socketPathFor } from "./session.js";

@@ -10,7 +10,8 @@ import { SHORT_DEADLINE_MS, type UnitSyncClient, deadlineIn } from "../client/cl
 import { describeFailure } from "../client/errors.js";
 import { ExitCode } from "../client/exit-codes.js";
 import { conditionToProto } from "../rpc/enums.js";
-import { type UnitHandle, type UnitOutcome, runUnit } from "../runner/run-unit.js";
+import { runUnit } from "../runner/run-unit.js";
+import type { UnitHandle, UnitOutcome } from "../runner/unit-spec.js";
 import type { Plan, PlanUnit } from "../plan/model.js";
 import { formatDuration } from "./duration.js";
 import { CommandError, type Io } from "./io.js";

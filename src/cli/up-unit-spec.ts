@@ -1,7 +1,7 @@
 // A plan unit (from unitsync.yaml or a script's `# unitsync:` header) as the runner's spec, less
 // where its output goes.
 import type { PlanUnit } from "../plan/model.js";
-import type { UnitSpec } from "../runner/run-unit.js";
+import type { UnitSpec } from "../runner/unit-spec.js";
 
 export function unitSpec(unit: PlanUnit, env: Record<string, string | undefined>, graceMs?: number): Omit<UnitSpec, "stdio"> {
   return {
