@@ -1,6 +1,7 @@
 // The unit registry: the commands and queries of the unit state machine. It composes the unit
-// store (records and graph), the blocked-by search, the wake queue of open Start calls, the
-// views and the event bus that Watch and the timeline read. Pure: no I/O, no timers.
+// store (records and graph), the attempt bookkeeping, the blocked-by search, the wake queue of open
+// Start calls, the views and the event bus that Watch and the timeline read. Pure: no I/O, no timers.
+import { beginPendingAttempt, beginRetryAttempt } from "./attempts.js";
 import { type BlockMemo, blockedBy, blockedDependents, dependencyFailed, isBlocked } from "./blocked-by.js";
 import { IllegalTransition, InvalidArgument, LimitExceeded } from "./errors.js";
 import { EventBus, type EventListener } from "./event-bus.js";
@@ -9,15 +10,7 @@ import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { validateUnitName } from "./names.js";
 import type { Condition, UnitStatus } from "./status.js";
 import { buildTimeline, type Timeline } from "./timeline.js";
-import {
-  type Clock,
-  currentAttempt,
-  KEPT_ATTEMPTS,
-  type StartProgress,
-  type UnitRecord,
-  timelineRecord,
-  UnitStore,
-} from "./unit-store.js";
+import { type Clock, type StartProgress, type UnitRecord, timelineRecord, UnitStore } from "./unit-store.js";
 import { type UnitView, unitView } from "./unit-views.js";
 import { WakeQueue } from "./wake-queue.js";
 
@@ -257,11 +250,7 @@ export class Registry {
     if (record.status !== "started") {
       throw new IllegalTransition(unit, `unit "${unit}" is ${record.status}; only a started unit can be retried`);
     }
-    const now = this.clock.now();
-    record.previous.push({ ...currentAttempt(record), status: "failed", reason, finishedAt: now });
-    if (record.previous.length > KEPT_ATTEMPTS) record.previous.shift();
-    record.attempt++;
-    Object.assign(record, { reason: "", changedAt: now, beganAt: now, startRequestedAt: now, startedAt: now, finishedAt: undefined });
+    beginRetryAttempt(record, reason, this.clock.now());
     this.emit(unit, "status-changed", "started", "started", `attempt ${record.attempt - 1} failed: ${reason}`);
     return this.view(unit);
   }
@@ -281,18 +270,8 @@ export class Registry {
 
   /** completed|failed → pending as attempt n+1; its dependents no longer count it as satisfied. */
   private beginAttempt(record: UnitRecord, now: number): void {
-    const from = record.status;
-    record.previous.push(currentAttempt(record));
-    if (record.previous.length > KEPT_ATTEMPTS) record.previous.shift();
+    const from = beginPendingAttempt(record, now);
     if (from === "failed") this.store.failedCount--;
-    record.attempt++;
-    record.status = "pending";
-    record.reason = "";
-    record.changedAt = now;
-    record.beganAt = now;
-    record.startRequestedAt = undefined;
-    record.startedAt = undefined;
-    record.finishedAt = undefined;
     this.emit(record.name, "status-changed", from, "pending", "");
     // Open waits of direct dependents may need it again; nothing further down changes.
     this.wakeQueue.wake(this.store.graph.dependentsOf(record.name));
