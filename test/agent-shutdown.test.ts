@@ -46,14 +46,14 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     const socketPath = join(tempDir(t), "agent.sock");
     const agent = spawnCli(["agent", "--socket", socketPath]);
     t.teardown(() => void agent.child.kill("SIGKILL"));
-    await eventually(() => agent.stderr().includes("serving on"), "the agent to serve", 15_000);
+    await eventually(() => agent.stderr().includes("serving on"), "the agent to serve", 45_000);
     t.true(lstatSync(socketPath).isSocket());
 
     const want = await spawnCli(["want", "x", "dep", "--socket", socketPath]).done;
     t.is(want.code, 0, want.stderr);
     const start = spawnCli(["start", "x", "--socket", socketPath]);
     t.teardown(() => void start.child.kill("SIGKILL"));
-    await eventually(() => start.stdout().includes('Unit "x" is waiting for dependencies'), "start to wait", 15_000);
+    await eventually(() => start.stdout().includes('Unit "x" is waiting for dependencies'), "start to wait", 45_000);
 
     agent.child.kill(signal);
     const started = await within(start.done, 5_000, `the waiting start to exit after ${signal}`);
