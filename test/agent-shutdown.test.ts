@@ -21,21 +21,21 @@ test("close() ends every open Start with UNAVAILABLE 'agent shutting down', remo
 
   const closing = agent.close();
   t.is(agent.close(), closing, "close is idempotent");
-  await within(closing, 10_000, "close() to resolve");
+  await within(closing, 45_000, "close() to resolve");
 
   for (const wait of waits) {
-    const error = await within(wait.ended, 5_000, "a start to end");
+    const error = await within(wait.ended, 45_000, "a start to end");
     t.is(error?.code, status.UNAVAILABLE);
     t.is(error?.details, "agent shutting down");
     t.is(error?.metadata.get("unitsync-error-kind")[0], "shutting-down");
   }
-  t.is(await within(watch.ended, 5_000, "the watch to end"), undefined);
+  t.is(await within(watch.ended, 45_000, "the watch to end"), undefined);
   t.false(existsSync(socketPath), "the socket file is gone");
   t.is(agent.registry.counts().waiters, 0);
   t.is(agent.context.streams, 0);
   t.deepEqual(logs, [logs[0]!, "stopped"]);
   t.regex(logs[0]!, new RegExp(`^serving on ${socketPath} \\(pid ${process.pid}, version test\\)$`));
-  await within(agent.closed, 1_000, "agent.closed");
+  await within(agent.closed, 45_000, "agent.closed");
 
   const after = await t.throwsAsync<ServiceError>(client.ping({}, { deadline: new Date(Date.now() + 5_000) }));
   t.is(after.code, status.UNAVAILABLE, "nothing answers on the path any more");
@@ -46,20 +46,20 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     const socketPath = join(tempDir(t), "agent.sock");
     const agent = spawnCli(["agent", "--socket", socketPath]);
     t.teardown(() => void agent.child.kill("SIGKILL"));
-    await eventually(() => agent.stderr().includes("serving on"), "the agent to serve", 15_000);
+    await eventually(() => agent.stderr().includes("serving on"), "the agent to serve", 45_000);
     t.true(lstatSync(socketPath).isSocket());
 
     const want = await spawnCli(["want", "x", "dep", "--socket", socketPath]).done;
     t.is(want.code, 0, want.stderr);
     const start = spawnCli(["start", "x", "--socket", socketPath]);
     t.teardown(() => void start.child.kill("SIGKILL"));
-    await eventually(() => start.stdout().includes('Unit "x" is waiting for dependencies'), "start to wait", 15_000);
+    await eventually(() => start.stdout().includes('Unit "x" is waiting for dependencies'), "start to wait", 45_000);
 
     agent.child.kill(signal);
-    const started = await within(start.done, 5_000, `the waiting start to exit after ${signal}`);
+    const started = await within(start.done, 45_000, `the waiting start to exit after ${signal}`);
     t.is(started.code, 3, started.stderr);
     t.is(started.stderr, "unitsync: start x: agent shutting down\n");
-    const stopped = await within(agent.done, 10_000, "the agent to exit");
+    const stopped = await within(agent.done, 45_000, "the agent to exit");
     t.is(stopped.code, 0, stopped.stderr);
     t.false(existsSync(socketPath), "the socket file is gone");
 
@@ -72,7 +72,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 
 test("a second `unitsync agent` on a live socket exits 1 naming the path; the first keeps serving", async (t) => {
   const { socketPath, client } = await withAgent(t);
-  const second = await within(spawnCli(["agent", "--socket", socketPath]).done, 15_000, "the second agent to exit");
+  const second = await within(spawnCli(["agent", "--socket", socketPath]).done, 45_000, "the second agent to exit");
   t.is(second.code, 1);
   t.is(second.stderr, `unitsync: agent: an agent is already serving on ${socketPath}; stop it or choose another --socket\n`);
   t.is((await client.ping({})).version, "test");

@@ -16,7 +16,7 @@ async function serve(t: ExecutionContext, socketPath: string): Promise<Agent> {
 async function answers(socketPath: string): Promise<string> {
   const client = connect(socketPath);
   try {
-    return (await client.ping({}, { deadline: new Date(Date.now() + 5_000) })).version;
+    return (await client.ping({}, { deadline: new Date(Date.now() + 45_000) })).version;
   } finally {
     client.close();
   }

@@ -104,9 +104,9 @@ test("watch ends cleanly with OK when the agent shuts down", async (t) => {
   t.is(agent.context.streams, 2);
   t.is(agent.registry.listenerCount, 2);
 
-  await within(agent.close(), 10_000, "the agent to close");
-  t.is(await within(all.ended, 5_000, "the watch to end"), undefined, "a shutdown ends a watch with OK");
-  t.is(await within(one.ended, 5_000, "the filtered watch to end"), undefined);
+  await within(agent.close(), 45_000, "the agent to close");
+  t.is(await within(all.ended, 45_000, "the watch to end"), undefined, "a shutdown ends a watch with OK");
+  t.is(await within(one.ended, 45_000, "the filtered watch to end"), undefined);
   t.is(agent.context.streams, 0);
   t.is(agent.registry.listenerCount, 0);
 });
@@ -118,7 +118,7 @@ test("a watch the client cancels is unsubscribed on the agent", async (t) => {
   await watch.received(1);
   t.is(agent.registry.listenerCount, 1);
   abort.abort();
-  t.is((await within(watch.ended, 5_000, "the cancelled watch to end"))?.code, status.CANCELLED);
+  t.is((await within(watch.ended, 45_000, "the cancelled watch to end"))?.code, status.CANCELLED);
   await eventually(() => agent.registry.listenerCount === 0, "the watcher to be unsubscribed");
   await eventually(() => agent.context.streams === 0, "the stream to close on the agent");
   await client.want({ unit: "ide", dependsOn: ["git-clone"] }); // the agent emits to nobody and keeps serving

@@ -101,7 +101,7 @@ test("golden start_with_dependencies: the waiting line, then the finished line; 
   const { run, socketPath } = await setup(t);
   await seed(run, [["want", "test-unit", "dep-unit"], ["want", "test-unit", "dep-unit-2"]]);
   const start = spawnProcess(process.execPath, [BIN, "start", "test-unit", "--socket-path", socketPath]);
-  const until = Date.now() + 20_000;
+  const until = Date.now() + 45_000;
   while (!start.stdout().includes("is waiting for dependencies")) {
     if (Date.now() > until || start.child.exitCode !== null) return t.fail(`no waiting line: ${start.stdout()} ${start.stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -39,7 +39,7 @@ test.serial("two runs with --lock dpkg started together never overlap, both comp
 
 /** Polls an async predicate (the agent's own state), bounded. */
 async function waitFor(predicate: () => Promise<boolean>, what = "condition"): Promise<void> {
-  const until = Date.now() + 20_000;
+  const until = Date.now() + 45_000;
   while (!(await predicate())) {
     if (Date.now() > until) throw new Error(`timed out waiting for: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -86,7 +86,7 @@ test("run --after waits for the dependency before running the command, with prog
   const marker = join(dir, "ran");
   t.is((await cli(["start", "db", "--socket", socketPath])).code, 0);
   const run = spawnCli(["run", "app", "--after", "db", "--", "sh", "-c", `touch ${marker}; echo done`], { UNITSYNC_SOCKET: socketPath });
-  await eventually(() => agent.registry.get("app").waiting, "app to wait for db", 20_000);
+  await eventually(() => agent.registry.get("app").waiting, "app to wait for db", 45_000);
   await outputMatches(run, /Unit "app" is waiting for dependencies to be satisfied: \[db\]/, "stderr");
   t.false(existsSync(marker), "the command has not run while db is started, not completed");
   const completed = await spawnCli(["complete", "db"], { UNITSYNC_SOCKET: socketPath }).done;
@@ -120,7 +120,7 @@ test("run --after a unit that fails while it waits does not run the command and 
   const marker = join(dir, "ran");
   t.is((await cli(["start", "a", "--socket", socketPath])).code, 0);
   const run = spawnCli(["run", "b", "--after", "a", "--", "touch", marker], { UNITSYNC_SOCKET: socketPath });
-  await eventually(() => agent.registry.get("b").waiting, "b to wait for a", 20_000);
+  await eventually(() => agent.registry.get("b").waiting, "b to wait for a", 45_000);
   t.is((await spawnCli(["fail", "a", "--reason", "broken"], { UNITSYNC_SOCKET: socketPath }).done).code, 0);
   const result = await run.done;
   t.is(result.code, 5, result.stderr);
@@ -195,7 +195,7 @@ test("SIGTERM, SIGINT and SIGHUP while run waits fail the unit as interrupted, s
     const marker = join(dir, `ran-${signal}`);
     const run = spawnCli(["run", unit, "--after", "never", "--", "touch", marker], { UNITSYNC_SOCKET: socketPath });
     t.teardown(() => run.child.kill("SIGKILL"));
-    await eventually(() => agent.registry.get(unit).waiting, `${unit} to wait for never`, 20_000);
+    await eventually(() => agent.registry.get(unit).waiting, `${unit} to wait for never`, 45_000);
     run.child.kill(signal);
     const result = await run.done;
     t.is(result.code, code, `${signal}: ${result.stderr}`);

@@ -16,7 +16,7 @@ async function diamond(t: Parameters<typeof withAgent>[0]) {
     spawnCli(["run", "c", "--after", "a", "--", "sleep", "1.5"], env),
     spawnCli(["run", "d", "--after", "b,c", "--", "sleep", "0.2"], env),
   ];
-  for (const name of ["b", "c", "d"]) await eventually(() => agent.registry.get(name).waiting, `${name} to wait`, 20_000);
+  for (const name of ["b", "c", "d"]) await eventually(() => agent.registry.get(name).waiting, `${name} to wait`, 45_000);
   const results = await Promise.all([spawnCli(["run", "a", "--", "sleep", "0.3"], env).done, ...waiting.map((p) => p.done)]);
   for (const result of results) t.is(result.code, 0, result.stderr);
   return agentAndClient;

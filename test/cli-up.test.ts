@@ -175,7 +175,7 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130], ["SIGHUP", 129]
     t.regex(result.stdout, /^later\s+failed\s/m, "no unit is left pending or started");
     t.regex(result.stdout, new RegExp(`\\nstart-up interrupted by ${signal}\\n$`));
     t.false(existsSync(socket), "the agent up started is gone");
-    await eventually(() => !alive(pid), "the script's sleep to end", 20_000);
+    await eventually(() => !alive(pid), "the script's sleep to end", 45_000);
   });
 }
 

@@ -106,7 +106,7 @@ test("a notice whose check is still running when the wait ends is not printed af
     notices: { write: (s: string) => (notes += s) },
     notice: { afterMs: 0, everyMs: 60_000 },
   });
-  await eventually(() => lookedUp, "the notice to look up the registered units", 20_000);
+  await eventually(() => lookedUp, "the notice to look up the registered units", 45_000);
   t.is((await cli(["start", "db", "--socket", client.socketPath])).code, 0);
   t.is((await cli(["complete", "db", "--socket", client.socketPath])).code, 0);
   await waiting;

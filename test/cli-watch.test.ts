@@ -22,7 +22,7 @@ test("watch -o json prints the snapshot first, then events caused by other proce
   await unitsync(socketPath, "start", "git-clone");
   await unitsync(socketPath, "complete", "git-clone");
   await unitsync(socketPath, "fail", "ide", "--reason", "no editor");
-  await eventually(() => jsonLines(watch.stdout()).length >= 1 + 4, "four events after the snapshot", 20_000);
+  await eventually(() => jsonLines(watch.stdout()).length >= 1 + 4, "four events after the snapshot", 45_000);
 
   const [snapshot, ...events] = jsonLines(watch.stdout());
   t.is(snapshot.type, "snapshot");
@@ -58,7 +58,7 @@ test("watch with unit names shows only those units (JSON lines by default when s
   await unitsync(socketPath, "start", "ide");
   await unitsync(socketPath, "want", "other", "ide");
   await unitsync(socketPath, "complete", "ide");
-  await eventually(() => jsonLines(watch.stdout()).some((e) => e.unit === "ide" && e.to === "completed"), "ide to complete", 20_000);
+  await eventually(() => jsonLines(watch.stdout()).some((e) => e.unit === "ide" && e.to === "completed"), "ide to complete", 45_000);
 
   const [snapshot, ...events] = jsonLines(watch.stdout());
   t.deepEqual(snapshot.units, [
@@ -90,16 +90,16 @@ test("watch -o table redraws the unit table as events arrive and ends with 0 on 
     env: {},
     signals,
   });
-  await eventually(() => frames().length >= 1, "the first frame", 10_000);
+  await eventually(() => frames().length >= 1, "the first frame", 45_000);
   const first = frames()[0]!;
   t.regex(first, /^UNIT\s+STATUS\s+READY\s+WAITING ON\s+SINCE\n/);
   t.regex(first, /^ide\s+pending\s+false\s+git-clone, env-setup\s+\d+(\.\d+)?m?s$/m);
   t.regex(first, /\nwatching; Ctrl-C to stop\n$/);
 
   await unitsync(socketPath, "start", "git-clone");
-  await eventually(() => /^git-clone\s+started\s+true\s+-/m.test(frames().at(-1)!), "a frame with git-clone started", 10_000);
+  await eventually(() => /^git-clone\s+started\s+true\s+-/m.test(frames().at(-1)!), "a frame with git-clone started", 45_000);
   await unitsync(socketPath, "fail", "git-clone");
-  await eventually(() => /^ide\s+pending\s+false\s+blocked: git-clone failed/m.test(frames().at(-1)!), "a frame with ide blocked", 10_000);
+  await eventually(() => /^ide\s+pending\s+false\s+blocked: git-clone failed/m.test(frames().at(-1)!), "a frame with ide blocked", 45_000);
 
   signals.emit("SIGINT");
   t.is(await watching, 0);

@@ -7,7 +7,7 @@ import { cli } from "./helpers/cli.js";
 
 /** Resolves with the first line the process prints on stdout (the page's URL). */
 async function urlOf(spawned: ReturnType<Awaited<ReturnType<typeof withAgentProcess>>["spawn"]>): Promise<string> {
-  const until = Date.now() + 20_000;
+  const until = Date.now() + 45_000;
   while (!spawned.stdout().includes("\n")) {
     if (spawned.child.exitCode !== null) throw new Error(`web exited ${spawned.child.exitCode}: ${spawned.stderr()}`);
     if (Date.now() > until) throw new Error(`web printed no URL: ${spawned.stderr()}`);
@@ -53,7 +53,7 @@ test("web serves the page on loopback, refuses every method but GET and HEAD, an
   let stateAnswer = await http("GET", url + "state.json");
   t.is(stateAnswer.status, 200, "the health check URL of the Coder example answers");
   // The first state is rendered once the Watch snapshot has arrived; until then it reads null.
-  for (const until = Date.now() + 20_000; stateAnswer.body === "null" && Date.now() < until; ) {
+  for (const until = Date.now() + 45_000; stateAnswer.body === "null" && Date.now() < until; ) {
     await new Promise((resolve) => setTimeout(resolve, 20));
     stateAnswer = await http("GET", url + "state.json");
   }

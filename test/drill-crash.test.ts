@@ -44,7 +44,7 @@ async function agentAt(socketPath: string): Promise<Spawned> {
   const agent = spawnCli(["agent", "--socket", socketPath]);
   const client = connect(socketPath);
   try {
-    await until(async () => agent.child.exitCode !== null || (await client.ping({}, { deadline: new Date(Date.now() + 1_000) }), true), "the agent", 30_000);
+    await until(async () => agent.child.exitCode !== null || (await client.ping({}, { deadline: new Date(Date.now() + 1_000) }), true), "the agent", 45_000);
   } finally {
     client.close();
   }

@@ -141,7 +141,7 @@ test("drill: 1,000 random requests, cancels and kills over the wire match the re
         entry = { kind: "cancel", messages, end: () => controller.abort() };
       }
       // the agent has taken the request (or refused it) before the next step: arrival order is fixed
-      await eventually(() => entry.messages.length > 0 || ended, `step ${step}: ${id} answered`, 30_000);
+      await eventually(() => entry.messages.length > 0 || ended, `step ${step}: ${id} answered`, 45_000);
       if (!accepted) {
         t.true(ended && entry.messages.length === 0, `step ${step}: ${id} should be refused`);
         refused++;
@@ -161,18 +161,18 @@ test("drill: 1,000 random requests, cancels and kills over the wire match the re
       else cancels++;
       live.delete(id);
       model.end(id);
-      await eventually(() => !table.leaseList().some((l) => l.leaseId === id), `step ${step}: ${id} gone from the agent`, 30_000);
+      await eventually(() => !table.leaseList().some((l) => l.leaseId === id), `step ${step}: ${id} gone from the agent`, 45_000);
     }
     const expected = model.granted();
     const actual = table.leaseList().filter((l) => l.grantedAt !== undefined).map((l) => l.leaseId).sort();
     t.deepEqual(actual, expected, `step ${step}: granted set`);
     for (const lock of table.list()) if (lock.holders.length > lock.capacity) overCapacity++;
     // every grant reaches its client exactly once
-    await eventually(() => expected.every((id) => grants.get(id) === 1), `step ${step}: grants delivered`, 30_000);
+    await eventually(() => expected.every((id) => grants.get(id) === 1), `step ${step}: grants delivered`, 45_000);
     t.true([...grants.values()].every((n) => n === 1), `step ${step}: a double grant`);
   }
   t.is(overCapacity, 0);
   for (const entry of live.values()) entry.end();
-  await eventually(() => table.counts().holders === 0 && table.counts().queued === 0, "every lease gone", 30_000);
+  await eventually(() => table.counts().holders === 0 && table.counts().queued === 0, "every lease gone", 45_000);
   t.log(`${requests} requests, ${grants.size} grants, ${refused} refused, ${cancels} cancelled, ${kills} killed (connection cut)`);
 });

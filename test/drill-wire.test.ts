@@ -25,7 +25,7 @@ const SEED = Number(process.env.UNITSYNC_FUZZ_SEED ?? Date.now() % 1_000_000);
 const drill = test.serial;
 
 async function pingCounts(h: TestAgent) {
-  const response = await h.client.ping({}, { deadline: new Date(Date.now() + 5_000) });
+  const response = await h.client.ping({}, { deadline: new Date(Date.now() + 45_000) });
   return response.counts!;
 }
 

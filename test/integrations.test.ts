@@ -154,7 +154,7 @@ test("the Coder template's scripts, started all at once as Coder does, run in de
     return { name, done: new Promise<number>((resolve) => child.once("close", (code) => resolve(code ?? 1))) };
   });
   for (const run of runs) t.is(await run.done, 0, `${run.name} failed`);
-  await eventually(() => existsSync(log) && readFileSync(log, "utf8").includes("ide"), "code-server to start", 15_000);
+  await eventually(() => existsSync(log) && readFileSync(log, "utf8").includes("ide"), "code-server to start", 45_000);
   t.deepEqual(readFileSync(log, "utf8").trim().split("\n"), ["git-clone", "dependencies", "ide"]);
   for (const script of scripts.values()) t.is(spawnSync("sh", ["-n"], { input: script }).status, 0);
 });

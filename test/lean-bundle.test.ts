@@ -63,7 +63,7 @@ test("verbs that only call the agent never read the agent bundle; the agent verb
 
   const agent = start("agent");
   t.teardown(() => agent.spawned.child.kill("SIGKILL"));
-  await eventually(() => agent.spawned.stderr().includes("serving on"), "the agent to serve", 30_000);
+  await eventually(() => agent.spawned.stderr().includes("serving on"), "the agent to serve", 45_000);
   for (const args of [["ping"], ["want", "app", "db"], ["start", "db"], ["complete", "db"], ["status", "app", "-o", "json"], ["list"]]) {
     const report = await run(...args);
     t.is(report.code, 0, args.join(" "));

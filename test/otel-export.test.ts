@@ -13,7 +13,7 @@ import { ROOT, type Spawned, cli, spawnCli, spawnProcess } from "./helpers/cli.j
 import { type DecodedSpan, decodeTrace, otlpReceiver } from "./helpers/otlp.js";
 
 async function untilPing(socketPath: string, agent: Spawned): Promise<void> {
-  const until = Date.now() + 20_000;
+  const until = Date.now() + 45_000;
   for (;;) {
     if ((await spawnCli(["ping", "--socket", socketPath]).done).code === 0) return;
     if (agent.child.exitCode !== null) throw new Error(`agent exited: ${agent.stderr()}`);
@@ -44,7 +44,7 @@ async function failingStartUp(client: UnitSyncClient) {
   await client.want({ unit: "db-migrate", dependsOn: ["git-clone"] });
   await startUnit(client, "git-clone");
   const migrate = startUnit(client, "db-migrate");
-  const until = Date.now() + 20_000;
+  const until = Date.now() + 45_000;
   while (!(await client.getUnit({ unit: "db-migrate" })).unit!.waiting) {
     if (Date.now() > until) throw new Error("db-migrate never waited");
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -31,7 +31,7 @@ test("the Python client declares a dependency, waits through Start printing prog
   const gen = generate(t);
   const { agent, socketPath, client: agentClient } = await withAgent(t);
   const client = python(gen, ["--socket", socketPath, "ide", "--after", "git-clone", "--", "/bin/echo", "ide is up"]);
-  await eventually(() => client.stdout().includes("waiting for git-clone"), "the client to wait for git-clone", 30_000);
+  await eventually(() => client.stdout().includes("waiting for git-clone"), "the client to wait for git-clone", 45_000);
   t.is(agent.registry.get("ide").status, "pending");
 
   t.is((await cli(["start", "git-clone", "--socket", socketPath])).code, 0);
@@ -57,7 +57,7 @@ test("the Python client exits 5 naming the failed dependency, and never runs its
   const { agent, socketPath } = await withAgent(t);
   t.is((await cli(["start", "db", "--socket", socketPath])).code, 0);
   const client = python(gen, ["--socket", socketPath, "app", "--after", "db", "--", "/bin/echo", "should not run"]);
-  await eventually(() => client.stdout().includes("waiting for db"), "the client to wait for db", 30_000);
+  await eventually(() => client.stdout().includes("waiting for db"), "the client to wait for db", 45_000);
   t.is((await cli(["fail", "db", "--reason", "disk full", "--socket", socketPath])).code, 0);
   const done = await client.done;
   t.is(done.code, 5, done.stderr);
@@ -77,7 +77,7 @@ test("the Python lock client waits for a held lock, holds it while its command r
   const py = spawnProcess(PYTHON, [join(EXAMPLE, "lock_client.py"), "--socket", socketPath, "dpkg", "--", "sh", "-c", `touch ${ready}; while [ ! -e ${go} ]; do sleep 0.02; done`], {
     PYTHONPATH: `${gen}:${EXAMPLE}`,
   });
-  await eventually(() => py.stdout().includes("waiting for lock"), "the Python client to queue", 30_000);
+  await eventually(() => py.stdout().includes("waiting for lock"), "the Python client to queue", 45_000);
   t.is(py.stdout().trim(), 'waiting for lock "dpkg", held by "apt-a" (0 queued ahead)');
   holder.abort();
   await eventually(() => existsSync(ready), "the command to run with the lock");

@@ -16,7 +16,7 @@ async function agentAt(t: import("ava").ExecutionContext, socketPath: string): P
   t.teardown(() => stopProcess(agent, "SIGKILL").then(() => {}));
   const client = connect(socketPath);
   try {
-    await until(async () => agent.child.exitCode !== null || (await client.ping({}, { deadline: new Date(Date.now() + 1_000) }), true), "the agent", 30_000);
+    await until(async () => agent.child.exitCode !== null || (await client.ping({}, { deadline: new Date(Date.now() + 1_000) }), true), "the agent", 45_000);
   } finally {
     client.close();
   }

@@ -11,7 +11,7 @@ import { freePort, numberIn } from "./helpers/process-groups.js";
 
 async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
   let value = await read();
-  const limit = Date.now() + 20_000;
+  const limit = Date.now() + 45_000;
   while (!ok(value)) {
     if (Date.now() > limit) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? String(v) : v))}`);
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -48,7 +48,7 @@ wait();
 async function dependent(t: ExecutionContext, { agent, socketPath }: Agent) {
   const app = spawnCli(["run", "app", "--after", "web", "--", "sh", "-c", "echo app ran"], { UNITSYNC_SOCKET: socketPath });
   t.teardown(() => app.child.kill("SIGKILL"));
-  await eventually(() => agent.registry.get("app").waiting, "app to wait for web", 20_000);
+  await eventually(() => agent.registry.get("app").waiting, "app to wait for web", 45_000);
   return app;
 }
 
@@ -202,7 +202,7 @@ test("--ready notify is met by systemd-notify --ready from the command; STATUS= 
   const pid = await numberIn(join(dir, "pid"));
   const socket = readFileSync(join(dir, "socket"), "utf8").trim();
   t.regex(socket, /notify\.sock$/);
-  await eventually(() => a.agent.context.processes.get("web")?.checks[0]?.lastError === "no READY=1 yet (STATUS=loading)", "the STATUS to show", 20_000);
+  await eventually(() => a.agent.context.processes.get("web")?.checks[0]?.lastError === "no READY=1 yet (STATUS=loading)", "the STATUS to show", 45_000);
   writeFileSync(join(dir, "go"), "");
   const appResult = await app.done;
   t.is(appResult.code, 0, appResult.stderr);
@@ -223,7 +223,7 @@ test("--ready http://… is met by a 2xx answer; a 503 before it shows as the ch
   const app = await dependent(t, a);
   const { dir, web, pid } = await service(t, a, [`http://127.0.0.1:${port}/healthz`], server, "listen");
   writeFileSync(join(dir, "listen"), "");
-  await eventually(() => a.agent.context.processes.get("web")?.checks[0]?.lastError === "HTTP 503 Service Unavailable", "the 503 to show", 20_000);
+  await eventually(() => a.agent.context.processes.get("web")?.checks[0]?.lastError === "HTTP 503 Service Unavailable", "the 503 to show", 45_000);
   writeFileSync(join(dir, "go"), "");
   t.is((await app.done).code, 0);
   const at = await numberIn(join(dir, "at"));

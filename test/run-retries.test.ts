@@ -43,11 +43,11 @@ test("a command that fails once then succeeds completes; its dependent starts on
   const [marker, go] = [join(dir, "failed-once"), join(dir, "go")];
   const app = spawnCli(["run", "app", "--after", "flaky", "--", "echo", "app ran"], { UNITSYNC_SOCKET: socketPath });
   t.teardown(() => app.child.kill("SIGKILL"));
-  await eventually(() => agent.registry.get("app").waiting, "app to wait", 20_000);
+  await eventually(() => agent.registry.get("app").waiting, "app to wait", 45_000);
   // The first attempt fails only once the test says so, after app is waiting.
   const script = `if [ -e ${marker} ]; then exit 0; fi; while [ ! -e ${go} ]; do sleep 0.02; done; touch ${marker}; exit 4`;
   const flaky = spawnCli(["run", "flaky", "--retries", "1", "--retry-delay", "50ms", "--", "sh", "-c", script], { UNITSYNC_SOCKET: socketPath });
-  await eventually(() => agent.registry.get("flaky").status === "started", "flaky to start", 20_000);
+  await eventually(() => agent.registry.get("flaky").status === "started", "flaky to start", 45_000);
   (await import("node:fs")).writeFileSync(go, "");
   const flakyResult = await flaky.done;
   t.is(flakyResult.code, 0, flakyResult.stderr);

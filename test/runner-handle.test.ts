@@ -54,7 +54,7 @@ test("stop() while a service is not ready yet fails the unit with the stop's rea
 test("stop() between attempts ends the retries and says why", async (t) => {
   const { client, agent } = await withAgent(t);
   const handle = runUnit(client, spec(t, { unit: "flaky", command: ["sh", "-c", "exit 3"], retries: 5, retryDelayMs: 60_000 }));
-  await eventually(() => agent.context.processes.get("flaky")?.phase === "retry-wait", "the first attempt to fail", 20_000);
+  await eventually(() => agent.context.processes.get("flaky")?.phase === "retry-wait", "the first attempt to fail", 45_000);
   await handle.stop("up is exiting", 1_000);
   t.like(await handle.settled, { ok: false, reason: "up is exiting; attempt 1 had failed: exit status 3", exitCode: 143 });
   t.is((await client.getUnit({ unit: "flaky" })).unit!.attempt, 2, "the retry had begun attempt 2");

@@ -44,7 +44,7 @@ test("the single executable runs every verb, the agent and up included, with no 
 
   const agent = sea("agent");
   t.teardown(() => agent.child.kill("SIGKILL"));
-  await eventually(() => agent.stderr().includes("serving on"), "the agent to serve", 30_000);
+  await eventually(() => agent.stderr().includes("serving on"), "the agent to serve", 45_000);
   await ok(["ping"], /^Success\n/);
 
   // The standard services come from protos embedded in the executable.
@@ -57,7 +57,7 @@ test("the single executable runs every verb, the agent and up included, with no 
   await ok(["want", "app", "db"], /Unit "app" declared dependencies: \[db\]/);
   const watch = sea("watch", "-o", "json");
   const waiting = sea("start", "app");
-  await eventually(() => /db/.test(waiting.stdout()), "start app to say it waits for db", 30_000);
+  await eventually(() => /db/.test(waiting.stdout()), "start app to say it waits for db", 45_000);
   await ok(["start", "db"]);
   await ok(["complete", "db"]);
   const started = await waiting.done;

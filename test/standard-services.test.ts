@@ -45,7 +45,7 @@ test("the installed command's agent serves reflection and health too (their prot
   const socketPath = join(tempDir(t), "agent.sock");
   const agent = spawnCli(["agent", "--socket", socketPath]);
   t.teardown(() => agent.child.kill("SIGKILL"));
-  await eventually(() => agent.stderr().includes("serving on"), "the agent to serve", 15_000);
+  await eventually(() => agent.stderr().includes("serving on"), "the agent to serve", 45_000);
 
   const services = await bufCurl(socketPath, ["--list-services", "http://localhost"]);
   t.is(services.code, 0, services.stderr);

@@ -64,6 +64,7 @@ export async function waitToStart(client: UnitSyncClient, unit: string, options:
   const notice = options.notice ?? DEFAULT_NOTICE;
   let timer: NodeJS.Timeout | undefined;
   let done = false; // a look-up still running when the wait ends must not print a stale notice
+  let started = false; // the deadline may pass after Started arrived, before the stream's end: the unit started
   const scheduleNotice = (delay: number) => {
     timer = setTimeout(() => {
       reportUnregistered(client, unit, unmet, (line) => {
@@ -93,6 +94,7 @@ export async function waitToStart(client: UnitSyncClient, unit: string, options:
           break;
         }
         case "started": {
+          started = true;
           const deps = sortedNames(event.value.dependencies);
           if (waitedFor.length > 0) {
             say(`Unit ${quoted} finished waiting for dependencies: ${bracketList(sortedNames(waitedFor))}`);
@@ -109,6 +111,7 @@ export async function waitToStart(client: UnitSyncClient, unit: string, options:
       }
     }
   } catch (error) {
+    if (started && isTimeout(error)) return;
     if (isTimeout(error)) {
       const still = unmet.length > 0 ? `; still unmet: ${bracketList(unmet)}` : "";
       throw new RunnerError(

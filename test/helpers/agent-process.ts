@@ -48,7 +48,7 @@ export async function withAgentProcess(t: ExecutionContext): Promise<AgentProces
     await Promise.all(children.map((c) => stopProcess(c, "SIGKILL")));
     await stopProcess(agent);
   });
-  const until = Date.now() + 20_000;
+  const until = Date.now() + 45_000; // a bound for a hang only
   for (;;) {
     const ping = await spawnCli(["ping", "--socket", socketPath]).done;
     if (ping.code === 0) break;

@@ -44,7 +44,7 @@ export async function withAgent(t: ExecutionContext, options: Partial<AgentOptio
 }
 
 /** Resolves when `predicate` holds, checking after each turn of the event loop (bounded). */
-export async function eventually(predicate: () => boolean, what: string, limitMs = 5_000): Promise<void> {
+export async function eventually(predicate: () => boolean, what: string, limitMs = 45_000): Promise<void> {
   const until = Date.now() + limitMs;
   while (!predicate()) {
     if (Date.now() > until) throw new Error(`timed out waiting for: ${what}`);

@@ -57,7 +57,7 @@ export function processRss(pid: number): number | undefined {
 }
 
 /** Resolves when the async `predicate` holds, polling every 20 ms (bounded). */
-export async function until(predicate: () => Promise<boolean> | boolean, what: string, limitMs = 10_000): Promise<void> {
+export async function until(predicate: () => Promise<boolean> | boolean, what: string, limitMs = 45_000): Promise<void> {
   const deadline = Date.now() + limitMs;
   for (;;) {
     if (await Promise.resolve().then(predicate).catch(() => false)) return;

@@ -13,7 +13,7 @@ export function writeScript(dir: string, name: string, body: string, mode = 0o75
 }
 
 /** Resolves once the process's stdout (or stderr) matches `pattern`; fails if the process ends first. */
-export async function outputMatches(spawned: Spawned, pattern: RegExp, stream: "stdout" | "stderr" = "stdout", limitMs = 20_000): Promise<void> {
+export async function outputMatches(spawned: Spawned, pattern: RegExp, stream: "stdout" | "stderr" = "stdout", limitMs = 45_000): Promise<void> {
   let ended = false;
   void spawned.done.then(() => (ended = true), () => (ended = true));
   await eventually(() => pattern.test(spawned[stream]()) || ended, `${stream} to match ${pattern}`, limitMs);
@@ -23,7 +23,7 @@ export async function outputMatches(spawned: Spawned, pattern: RegExp, stream: "
 }
 
 /** Resolves once `path` exists. */
-export const fileAppears = (path: string, limitMs = 20_000) => eventually(() => existsSync(path), `${path} to exist`, limitMs);
+export const fileAppears = (path: string, limitMs = 45_000) => eventually(() => existsSync(path), `${path} to exist`, limitMs);
 
 /** The complete lines of `text`, each parsed as JSON. */
 export function jsonLines(text: string): any[] {

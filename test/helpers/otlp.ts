@@ -36,7 +36,7 @@ export async function otlpReceiver(t: ExecutionContext): Promise<Receiver> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const { port } = server.address() as AddressInfo;
-  const nth = async (n: number, limitMs = 30_000) => {
+  const nth = async (n: number, limitMs = 45_000) => {
     const until = Date.now() + limitMs;
     while (received.length < n) {
       if (Date.now() > until) throw new Error(`no OTLP request #${n} within ${limitMs} ms`);
