@@ -27,7 +27,7 @@ function chainFolder(dir: string): string {
   const scripts = join(dir, "scripts");
   mkdirSync(join(scripts, "sub.d"), { recursive: true });
   // a finishes only once b waits for it, so b's waiting output is there however loaded the machine.
-  writeScript(scripts, "10-a", `echo hello from a\nexec unitsync run a -- sh -c 'until unitsync status b | grep -q "^Waiting:"; do sleep 0.05; done'`);
+  writeScript(scripts, "10-a", `echo hello from a\nexec unitsync run a -- sh -c 'until unitsync status b 2>&1 | grep -q "^Waiting:"; do sleep 0.05; done'`);
   writeScript(scripts, "20-b", "exec unitsync run b --after a -- echo b ran");
   writeScript(scripts, "30-c", "exec unitsync run c --after b -- true");
   writeScript(scripts, "README", `touch ${join(dir, "readme-ran")}`, 0o644);

@@ -15,14 +15,14 @@ test("start waiting on a mistyped dependency says it is not registered and sugge
   t.is((await cli(["want", "env-setup", "network", ...s])).code, 0);
   const start = spawnCli(["start", "x"], { UNITSYNC_SOCKET: socketPath, ...NOTICE });
   t.teardown(() => start.child.kill("SIGKILL"));
-  await outputMatches(start, /which no unit has registered.*\n/);
+  await outputMatches(start, /which no unit has registered.*\n/, "stderr");
   start.child.kill("SIGTERM");
   await start.done;
 
-  const lines = start.stdout().split("\n");
-  t.is(lines[0], 'Unit "x" is waiting for dependencies to be satisfied: [gti-clone, env-setup]');
-  t.is(lines[1], 'Unit "x" is waiting for "gti-clone", which no unit has registered (did you mean "git-clone"?)');
-  t.false(start.stdout().includes('"env-setup", which'), "a registered dependency is not reported as missing");
+  // Coder's line on stdout (its list sorted); the notice is unitsync's, on stderr.
+  t.is(start.stdout(), 'Unit "x" is waiting for dependencies to be satisfied: [env-setup, gti-clone]\n');
+  t.is(start.stderr().split("\n")[0], 'Unit "x" is waiting for "gti-clone", which no unit has registered (did you mean "git-clone"?)');
+  t.false(start.stderr().includes('"env-setup", which'), "a registered dependency is not reported as missing");
 });
 
 test("the notice has no suggestion when no registered name is close", async (t) => {
@@ -32,10 +32,10 @@ test("the notice has no suggestion when no registered name is close", async (t) 
   t.is((await cli(["want", "git-clone", "network", ...s])).code, 0);
   const start = spawnCli(["start", "x"], { UNITSYNC_SOCKET: socketPath, ...NOTICE });
   t.teardown(() => start.child.kill("SIGKILL"));
-  await outputMatches(start, /which no unit has registered.*\n/);
+  await outputMatches(start, /which no unit has registered.*\n/, "stderr");
   start.child.kill("SIGTERM");
   await start.done;
-  t.regex(start.stdout(), /^Unit "x" is waiting for "database", which no unit has registered$/m);
+  t.regex(start.stderr(), /^Unit "x" is waiting for "database", which no unit has registered$/m);
 });
 
 test("run prints the waiting output and the notice on stderr, leaving stdout to the command", async (t) => {
@@ -51,7 +51,7 @@ test("run prints the waiting output and the notice on stderr, leaving stdout to 
   t.regex(run.stderr(), /^Unit "ide" is waiting for "gti-clone", which no unit has registered \(did you mean "git-clone"\?\)$/m);
 });
 
-test("start prints each dependency as it is satisfied, then how long it waited", async (t) => {
+test("start prints coder's two lines on stdout; each dependency as it is satisfied and how long it waited on stderr", async (t) => {
   const { socketPath } = await withAgent(t);
   const s = ["--socket", socketPath];
   t.is((await cli(["want", "ide", "git-clone", "env-setup", ...s])).code, 0);
@@ -64,14 +64,14 @@ test("start prints each dependency as it is satisfied, then how long it waited",
   }
   const result = await start.done;
   t.is(result.code, 0, result.stderr);
-  const lines = result.stdout.trimEnd().split("\n");
-  t.deepEqual(lines.slice(0, 3), [
-    'Unit "ide" is waiting for dependencies to be satisfied: [git-clone, env-setup]',
-    'Dependency "git-clone" completed; still waiting for [env-setup]',
-    'Dependency "env-setup" completed',
-  ]);
-  t.regex(lines[3]!, /^Unit "ide" finished waiting for dependencies: \[git-clone, env-setup\] \(\d+(\.\d+)?m?s\)$/);
-  t.is(lines.length, 4);
+  t.is(
+    result.stdout,
+    'Unit "ide" is waiting for dependencies to be satisfied: [env-setup, git-clone]\nUnit "ide" finished waiting for dependencies: [env-setup, git-clone]\n',
+  );
+  const notes = result.stderr.trimEnd().split("\n");
+  t.deepEqual(notes.slice(0, 2), ['Dependency "git-clone" completed; still waiting for [env-setup]', 'Dependency "env-setup" completed']);
+  t.regex(notes[2]!, /^waited \d+(\.\d+)?m?s$/);
+  t.is(notes.length, 3);
 });
 
 test("UNITSYNC_NOTICE_AFTER that is not a duration is a usage error", async (t) => {
@@ -99,7 +99,13 @@ test("a notice whose check is still running when the wait ends is not printed af
     },
   };
   let progress = "";
-  const waiting = waitToStart(slow, "x", { timeoutMs: 0, progress: { write: (s: string) => (progress += s) }, notice: { afterMs: 0, everyMs: 60_000 } });
+  let notes = "";
+  const waiting = waitToStart(slow, "x", {
+    timeoutMs: 0,
+    progress: { write: (s: string) => (progress += s) },
+    notices: { write: (s: string) => (notes += s) },
+    notice: { afterMs: 0, everyMs: 60_000 },
+  });
   await eventually(() => lookedUp, "the notice to look up the registered units", 20_000);
   t.is((await cli(["start", "db", "--socket", client.socketPath])).code, 0);
   t.is((await cli(["complete", "db", "--socket", client.socketPath])).code, 0);
@@ -108,4 +114,5 @@ test("a notice whose check is still running when the wait ends is not printed af
   await new Promise((resolve) => setImmediate(resolve)); // the look-up's continuation has run
   t.regex(progress, /finished waiting for dependencies: \[db\].*\n$/, "the last line says x started");
   t.notRegex(progress, /which no unit has registered/);
+  t.notRegex(notes, /which no unit has registered/);
 });

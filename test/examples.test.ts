@@ -24,7 +24,7 @@ function scriptEnv(t: ExecutionContext, agent: AgentProcess): Record<string, str
 }
 
 async function unitWaiting(client: UnitSyncClient, unit: string): Promise<void> {
-  const until = Date.now() + 15_000;
+  const until = Date.now() + 50_000; // a bound for a hang only (ava's own timeout is 60 s of inactivity)
   while (!(await client.getUnit({ unit })).unit?.waiting) {
     if (Date.now() > until) throw new Error(`${unit} never started waiting`);
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -161,7 +161,13 @@ test("coder's single-dependency script works with the command swapped, released 
   }
   const { code, stdout, stderr } = await script.done;
   t.is(code, 0, stderr);
-  t.is(stderr, "");
+  // unitsync's own notes (the dependency as it completed, how long it waited) are on stderr only.
+  // (A slow machine may also see the notice that nobody registered git-clone yet.)
+  const notes = stderr.trimEnd().split("\n");
+  t.true(notes.includes('Dependency "git-clone" completed'), stderr);
+  for (const note of notes) {
+    t.regex(note, /^(Dependency "git-clone" completed|waited \S+|Unit "my-setup" is waiting for "git-clone", which no unit has registered)$/);
+  }
   const lines = stdout.trimEnd().split("\n");
   t.is(lines[0], 'Unit "my-setup" declared dependencies: [git-clone]');
   t.is(lines[1], 'Unit "my-setup" is waiting for dependencies to be satisfied: [git-clone]');
@@ -186,12 +192,12 @@ test("coder's comma-separated multiple-dependency script works with the command 
   for (const dep of ["git-clone", "env-setup", "database-migration"]) {
     t.true(stdout.includes(`Unit "my-app" declared dependencies: [${dep}]\n`), stdout);
   }
-  t.regex(stdout, /^Unit "my-app" finished waiting for dependencies: \[git-clone, env-setup, database-migration\].*\nAll dependencies satisfied, starting application\nSuccess\n$/m);
+  t.regex(stdout, /^Unit "my-app" finished waiting for dependencies: \[database-migration, env-setup, git-clone\]\nAll dependencies satisfied, starting application\nSuccess\n$/m);
   const status = JSON.parse((await agent.run(["status", "my-app", "-o", "json"])).stdout);
   t.is(status.status, "completed");
   t.deepEqual(
     status.dependencies.map((d: { depends_on: string }) => d.depends_on),
-    ["git-clone", "env-setup", "database-migration"],
+    ["database-migration", "env-setup", "git-clone"],
   );
 });
 
@@ -218,7 +224,8 @@ test("coder's quick-start and multiple-dependency scripts re-run against the sam
       t.is(code, 0, `run ${run} of ${unit}: ${stderr}`);
       t.regex(stdout, /^Success$/m);
       const status = JSON.parse((await agent.run(["status", unit, "-o", "json"])).stdout);
-      t.like(status, { status: "completed", attempt: run }, unit);
+      t.is(status.status, "completed", unit);
+      t.is(status.attempt, run === 1 ? undefined : run, `${unit}: attempt shows from the second on`);
     }
   }
   const { entries } = await agent.client.getTimeline({});

@@ -142,7 +142,7 @@ test("the Coder template's scripts, started all at once as Coder does, run in de
     HOME: dir,
     UNITSYNC_SOCKET: join(dir, "unitsync.sock"),
     // The CLI's code cache stays where it was: the agent writes it as it exits, after this test.
-    UNITSYNC_CACHE_DIR: process.env.UNITSYNC_CACHE_DIR ?? join(homedir(), ".cache", "unitsync"),
+    UNITSYNC_CACHE_DIR: join(homedir(), ".cache", "unitsync"),
     NODE_EXTRA_CA_CERTS: undefined,
   };
   // The agent script leaves its agent running (nohup ... &): it runs in a process group of its own,

@@ -77,7 +77,7 @@ test("agent flags set every limit, and each refusal is one clear line that chang
   t.is(third.code, 1);
   t.is(third.stderr, "unitsync: start b: the agent has 2 open streams; the limit is 2\n");
   const status = await run("status", "b", "-o", "json");
-  t.is(JSON.parse(status.stdout).status, "not registered", "the refused start registered nothing");
+  t.is(JSON.parse(status.stdout).status, "", "the refused start registered nothing (coder's JSON spells not registered \"\")");
 
   // A freed slot can be used again.
   watch.cancel();

@@ -74,14 +74,14 @@ test("a cycle a -> b -> c -> a is reported with its path, once", (t) => {
 
 test("invalid unit and lock names, bad conditions, run and script together, nothing to run", (t) => {
   t.deepEqual(
-    lines('units:\n  "bad name!": { run: "true" }\n  a: { run: "x", script: ./x.sh, lock: [dpkg, "b b", "x:0"], after: { "bad name!": finishd } }\n  e: { env: { A: 1 } }\n  s: { script: ./missing.sh }\n'),
+    lines('units:\n  "bad\\tname": { run: "true" }\n  a: { run: "x", script: ./x.sh, lock: [dpkg, "b\\tb", "x:0"], after: { "bad\\tname": finishd } }\n  e: { env: { A: 1 } }\n  s: { script: ./missing.sh }\n'),
     [
-      'p.yaml:2:3: invalid unit name "bad name!": a unit name is 1-128 characters from A-Z a-z 0-9 . _ - : / @ +, starting with a letter or digit; rename the unit',
+      'p.yaml:2:3: invalid unit name "bad\\u{9}name": control character U+0009 at position 4; a unit name is 1-1024 printable characters (letters, digits, punctuation, symbols, spaces); control characters are refused; rename the unit',
       'p.yaml:3:18: unit "a" has both run and script; keep one',
-      'p.yaml:3:47: lock "b b": invalid lock name "b b": a lock name is 1-128 characters from A-Z a-z 0-9 . _ - : / @ +, starting with a letter or digit',
-      'p.yaml:3:54: lock "x:0": capacity must be at least 1; write NAME:CAPACITY with CAPACITY ≥ 1',
-      'p.yaml:3:71: invalid unit name "bad name!": a unit name is 1-128 characters from A-Z a-z 0-9 . _ - : / @ +, starting with a letter or digit; fix the dependency\'s name',
-      'p.yaml:3:84: unit "a": after.bad name!: "finishd" is not a condition; did you mean "finished"? use completed, started, finished',
+      'p.yaml:3:47: lock "b\\u{9}b": invalid lock name "b\\u{9}b": control character U+0009 at position 2; a lock name is 1-1024 printable characters (letters, digits, punctuation, symbols, spaces); control characters are refused',
+      'p.yaml:3:55: lock "x:0": capacity must be at least 1; write NAME:CAPACITY with CAPACITY ≥ 1',
+      'p.yaml:3:72: invalid unit name "bad\\u{9}name": control character U+0009 at position 4; a unit name is 1-1024 printable characters (letters, digits, punctuation, symbols, spaces); control characters are refused; fix the dependency\'s name',
+      'p.yaml:3:85: unit "a": after.bad\\u{9}name: "finishd" is not a condition; did you mean "finished"? use completed, started, finished',
       'p.yaml:4:3: unit "e" has nothing to run; add run: or script:, or external: true if a script registers it',
       `p.yaml:5:16: script "./missing.sh" does not exist (looked in ${tmpdir()}); give a path relative to the plan's directory`,
     ],

@@ -52,8 +52,8 @@ test("invalid names, a unit given twice and new edges on a started unit are refu
   registry.want("busy", ["dep"]);
   void registry.start("dep", new AbortController().signal);
   const before = snapshot(registry);
-  t.throws(() => declarePlan(registry, [{ name: "ok", after: [{ name: "dep", condition: "completed" }] }, { name: "bad name!", after: [] }]), {
-    message: /invalid unit name "bad name!"/,
+  t.throws(() => declarePlan(registry, [{ name: "ok", after: [{ name: "dep", condition: "completed" }] }, { name: "bad\tname", after: [] }]), {
+    message: /invalid unit name "bad\\u\{9\}name"/,
   });
   t.throws(() => declarePlan(registry, [{ name: "ok", after: [] }, { name: "ok", after: [] }]), { message: /gives unit "ok" twice/ });
   t.throws(() => declarePlan(registry, [{ name: "new", after: [{ name: "dep", condition: "completed" }] }, { name: "dep", after: [{ name: "z", condition: "completed" }] }]), {

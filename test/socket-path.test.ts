@@ -17,6 +17,14 @@ test("UNITSYNC_SOCKET comes next, before XDG_RUNTIME_DIR", (t) => {
   t.is(resolveSocketPath(undefined, { UNITSYNC_SOCKET: "/run/env.sock", XDG_RUNTIME_DIR: "/run/user/1" }), "/run/env.sock");
 });
 
+test("then coder's CODER_AGENT_SOCKET_PATH, before XDG_RUNTIME_DIR", (t) => {
+  const env = { CODER_AGENT_SOCKET_PATH: "/run/coder.sock", XDG_RUNTIME_DIR: "/run/user/1" };
+  t.is(resolveSocketPath(undefined, env), "/run/coder.sock");
+  t.is(resolveSocketPath(undefined, { ...env, UNITSYNC_SOCKET: "/run/env.sock" }), "/run/env.sock");
+  t.is(resolveSocketPath("/run/flag.sock", env), "/run/flag.sock");
+  t.is(resolveSocketPath(undefined, { ...env, CODER_AGENT_SOCKET_PATH: "" }), "/run/user/1/unitsync.sock");
+});
+
 test("then $XDG_RUNTIME_DIR/unitsync.sock", (t) => {
   t.is(resolveSocketPath(undefined, { XDG_RUNTIME_DIR: "/run/user/1000" }), "/run/user/1000/unitsync.sock");
 });
@@ -99,8 +107,42 @@ test("a uid with no passwd entry (docker run --user 1234) still gets the default
   const result = await spawnProcess("setpriv", ["--reuid=54321", "--regid=54321", "--clear-groups", process.execPath, BIN, "ping"], {
     HOME: "/nonexistent",
     UNITSYNC_SOCKET: "",
+    CODER_AGENT_SOCKET_PATH: "",
     XDG_RUNTIME_DIR: "",
   }).done;
   t.is(result.code, 3, result.stderr);
   t.regex(result.stderr, /^unitsync: ping: no agent answers on \/tmp\/unitsync-54321\.sock;/);
+});
+
+test("with only CODER_AGENT_SOCKET_PATH set, every verb reaches the agent, and `unitsync agent` listens there", async (t) => {
+  const dir = tempDir(t);
+  const socket = join(dir, "coder.sock");
+  const env = { CODER_AGENT_SOCKET_PATH: socket };
+  const agent = spawnProcess(process.execPath, [BIN, "agent"], env);
+  t.teardown(() => void agent.child.kill("SIGKILL"));
+  for (let ping = await cli(["ping"], env); ping.code !== 0; ping = await cli(["ping"], env)) {
+    if (agent.child.exitCode !== null) return t.fail(agent.stderr());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const runs: [string[], RegExp][] = [
+    [["ping"], /^Success\n$/],
+    [["want", "app", "db"], /^Unit "app" declared dependencies: \[db\]\n$/],
+    [["start", "db"], /^Unit "db" started with no dependencies\n$/],
+    [["complete", "db"], /^Success\n$/],
+    [["start", "app"], /^Unit "app" started immediately, dependencies already satisfied: \[db\]\n$/],
+    [["complete", "app"], /^Success\n$/],
+    [["list"], /^UNIT\s+STATUS\s+READY\napp\s+completed\s+true\ndb\s+completed\s+true\n$/],
+    [["status", "app", "-o", "json"], /"unit_name": "app"/],
+    [["start", "x"], /started/],
+    [["fail", "x", "--reason", "no"], /^Unit "x" failed\n$/],
+    [["timeline", "-o", "json"], /"critical_chain"/],
+    [["graph", "-o", "mermaid"], /db/],
+  ];
+  for (const [argv, stdout] of runs) {
+    const result = await cli(argv, env);
+    t.is(result.code, 0, `${argv.join(" ")}: ${result.stderr}`);
+    t.regex(result.stdout, stdout, argv.join(" "));
+  }
+  agent.child.kill("SIGTERM");
+  t.is((await agent.done).code, 0);
 });

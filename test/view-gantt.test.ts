@@ -172,7 +172,7 @@ test("a lease's lock wait is drawn apart, and the run begins when the locks are 
         attempts: [{ number: 1, status: UnitStatus.COMPLETED, beganAt: at(0), startRequestedAt: at(0), startedAt: at(50), finishedAt: at(1_000) }],
       },
     ],
-    events: [lockEvent(1, 60, LOCK_REQUESTED), lockEvent(2, 400, LOCK_GRANTED)],
+    events: [lockEvent(0, 0, EventKind.WAIT_BEGAN), lockEvent(1, 60, LOCK_REQUESTED), lockEvent(2, 400, LOCK_GRANTED)],
   });
   const model = ganttModel(response);
   t.deepEqual(model.rows[0]!.segments.map((s) => [s.kind, s.start, s.end, s.outcome]), [

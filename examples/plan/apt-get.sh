@@ -1,6 +1,7 @@
 # Stands in for `apt-get install`: like dpkg, it refuses to run while another install holds the
 # frontend lock, so two installs at once fail. It records when it held the lock, for the tests.
 set -eu
+mkdir -p "$WORKSPACE"
 lock="$WORKSPACE/dpkg-lock-frontend"
 if ! mkdir "$lock" 2>/dev/null; then
   echo "E: Could not get lock $lock. It is held by another process" >&2

@@ -16,6 +16,7 @@ export interface AgentFlags extends GlobalOptions {
   maxStreams?: unknown;
   maxReason?: unknown;
   maxEvents?: unknown;
+  maxName?: unknown;
   maxEventBytes?: unknown;
   maxStreamBytes?: unknown;
   socketGroup?: unknown;
@@ -52,6 +53,7 @@ export function limitOptions(flags: AgentFlags): Pick<AgentOptions, "limits" | "
   set("reasonLength", limitFlag(flags.maxReason, "max-reason"));
   set("events", limitFlag(flags.maxEvents, "max-events"));
   set("eventBytes", limitFlag(flags.maxEventBytes, "max-event-bytes"));
+  set("nameLength", limitFlag(flags.maxName, "max-name"));
   const maxMessageBytes = limitFlag(flags.maxMessageBytes, "max-message-bytes");
   const maxStreams = limitFlag(flags.maxStreams, "max-streams");
   const maxStreamBytes = limitFlag(flags.maxStreamBytes, "max-stream-bytes");

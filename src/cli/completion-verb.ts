@@ -69,10 +69,11 @@ export function verbSpecs(cli: CAC): VerbSpec[] {
 }
 
 /** Every unit name the agent the environment points at knows (dependency targets too); nothing when none answers. */
-const UNITS_FROM_AGENT = `command unitsync graph -o json 2>/dev/null | sed -n 's/.*"unit_name": *"\\([^"]*\\)".*/\\1/p'`;
+// One name a line (names may hold spaces, quotes and any printable character, never a newline).
+const UNITS_FROM_AGENT = `command unitsync graph -o names 2>/dev/null`;
 
 function bashWords(kind: Kind): string {
-  if ("units" in kind) return `COMPREPLY=($(compgen -W "$(_unitsync_units)" -- "$cur"))`;
+  if ("units" in kind) return "_unitsync_complete_units";
   if ("files" in kind) return `COMPREPLY=($(compgen -f -- "$cur"))`;
   if ("dirs" in kind) return `COMPREPLY=($(compgen -d -- "$cur"))`;
   if ("words" in kind) return `COMPREPLY=($(compgen -W "${kind.words.join(" ")}" -- "$cur"))`;
@@ -116,6 +117,14 @@ export function bashScript(verbs: VerbSpec[]): string {
 # or for every shell:      unitsync completion bash > ~/.local/share/bash-completion/completions/unitsync
 _unitsync_units() {
   ${UNITS_FROM_AGENT}
+}
+
+# Names are matched as literal text and inserted shell-quoted: no word list is expanded.
+_unitsync_complete_units() {
+  local name
+  while IFS= read -r name; do
+    [[ $name == "$cur"* ]] && COMPREPLY+=("$(printf '%q' "$name")")
+  done < <(_unitsync_units)
 }
 
 _unitsync() {

@@ -1,5 +1,6 @@
 // Output formatting shared by the verbs: aligned tables, JSON, and bracketed name lists.
 import { ExitCode } from "../client/exit-codes.js";
+import { displayWidth } from "../view/coder-format.js";
 import { CommandError } from "./io.js";
 
 /**
@@ -11,8 +12,8 @@ export function table(
   rows: readonly (readonly string[])[],
   paint: (padded: string, cell: string, column: number) => string = (padded) => padded,
 ): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const pad = (c: string, i: number, last: boolean) => (last ? c : c.padEnd(widths[i]!));
+  const widths = header.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ""))));
+  const pad = (c: string, i: number, last: boolean) => (last ? c : c + " ".repeat(Math.max(0, widths[i]! - displayWidth(c))));
   const headerLine = header.map((c, i) => pad(c, i, i === header.length - 1)).join("  ").trimEnd();
   const bodyLine = (cells: readonly string[]) =>
     cells.map((c, i) => paint(pad(c, i, i === cells.length - 1), c, i)).join("  ").trimEnd();

@@ -22,6 +22,13 @@ function render(format: string, data: GraphData): string {
 }
 
 export async function graph(io: Io, options: GlobalOptions & { output?: string; file?: string }): Promise<number> {
+  // "names" (one a line, what shell completion reads) is not advertised.
+  if (options.output === "names" && options.file === undefined) {
+    return withClient(io, options, "graph", async (client) => {
+      const { nodes } = await client.getGraph({}, { deadline: deadlineIn(SHORT_DEADLINE_MS) });
+      io.stdout.write(nodes.map((n) => `${n.name}\n`).join(""));
+    });
+  }
   const format = outputFormat(options.output, ["dot", "mermaid", "json"]);
   if (options.file !== undefined) {
     if (typeof options.file !== "string") throw new CommandError("graph: -f needs a plan file", ExitCode.usage);

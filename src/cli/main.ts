@@ -7,13 +7,13 @@ import { DEFAULT_RECONNECT, DEFAULT_TIMEOUT } from "./defaults.js";
 import { keepText } from "./text-options.js";
 
 /** Options that accumulate when repeated; every other repeated flag takes its last value. */
-const REPEATABLE = new Set(["--", "after", "ready", "lock"]);
+const REPEATABLE = new Set(["--", "after", "ready", "lock", "column"]);
 
 type Action = (...args: any[]) => Promise<number>;
 
 function build(io: Io) {
   const cli = cac("unitsync");
-  cli.option("--socket <path>", "Agent socket (default: $UNITSYNC_SOCKET, $XDG_RUNTIME_DIR/unitsync.sock, /tmp/unitsync-<uid>.sock)");
+  cli.option("--socket <path>", "Agent socket (default: $UNITSYNC_SOCKET, $CODER_AGENT_SOCKET_PATH, $XDG_RUNTIME_DIR/unitsync.sock, /tmp/unitsync-<uid>.sock)");
   cli.option("--socket-path <path>", "Alias of --socket, as coder exp sync spells it");
   cli.option("--reconnect <duration>", `How long to keep trying when the agent goes away without shutting down (0: fail at once; default ${DEFAULT_RECONNECT})`);
 
@@ -26,6 +26,7 @@ function build(io: Io) {
     .option("--max-streams <n>", "Open start and watch calls at once (default 20000)")
     .option("--max-reason <n>", "Characters in a failure reason (default 4096)")
     .option("--max-events <n>", "Events kept for timeline and watch; the oldest are dropped first (default 100000)")
+    .option("--max-name <n>", "Characters in a unit name (default 1024)")
     .option("--max-event-bytes <n>", "Bytes of events kept; the oldest are dropped first (default 67108864)")
     .option("--max-stream-bytes <n>", "Bytes a watch or start stream may have waiting for a client that does not read (default 4194304)")
     .option("--journal [path]", "Journal of the state, replayed after a crash in the same boot (default: the socket path + .journal)")
@@ -54,19 +55,21 @@ function build(io: Io) {
   )
     .option("--reason <text>", "Why it failed")
     .example('unitsync fail git-clone --reason "repository not found"');
-  verb("list", "List every registered unit", async (options) => (await import("./unit-verbs.js")).list(io, options))
+  verb("list", "List every registered unit", async (options) => (await import("./list-status-verbs.js")).list(io, options))
     .option("-o, --output <format>", "table or json")
+    .option("-c, --column <columns>", "Columns of the table: unit, status, ready (comma-separated or repeated)")
     .example("unitsync list -o json");
   verb("status <unit>", "Show a unit, what blocks it and its dependencies", async (unit, options) =>
-    (await import("./unit-verbs.js")).status(io, unit, options),
+    (await import("./list-status-verbs.js")).status(io, unit, options),
   )
     .option("-o, --output <format>", "table or json")
+    .option("-c, --column <columns>", "Columns of the table: depends on, required status, current status, satisfied")
     .example("unitsync status ide");
 
   verb("run <unit>", "Wait for dependencies, run a command, then complete or fail the unit by its exit status", async (unit, options) =>
     (await import("./run-verb.js")).run(io, unit, options),
   )
-    .option("--after <units>", "Dependencies, comma-separated or repeated")
+    .option("--after <units>", "Dependencies, comma-separated or repeated; write \\, for a comma inside a unit name")
     .option("--timeout <duration>", "How long to wait for the dependencies (0: no limit)", { default: DEFAULT_TIMEOUT })
     .option("--optional", "If no agent answers, run the command anyway with a warning")
     .option("--ready <check>", "A service: completed once every check passes, while the command keeps running (tcp:PORT, tcp:HOST:PORT, http://URL, https://URL, file:PATH, log:REGEX, exec:COMMAND, notify); repeatable")
@@ -76,7 +79,8 @@ function build(io: Io) {
     .option("--retry-delay <duration>", "Pause before the first retry, doubling each time up to 30s", { default: "1s" })
     .option("--lock <locks>", "Locks to hold while the command runs, after the dependencies (NAME or NAME:CAPACITY; comma-separated or repeated); a service holds them until ready")
     .example("unitsync run ide --after git-clone,env-setup --ready tcp:8080 -- code-server --bind-addr 127.0.0.1:8080")
-    .example("unitsync run clone --run-timeout 10m --retries 2 -- git clone https://example.com/repo.git");
+    .example("unitsync run clone --run-timeout 10m --retries 2 -- git clone https://example.com/repo.git")
+    .example("unitsync run app --after 'db\\,primary' -- ./start.sh   # depends on the unit \"db,primary\"");
 
   verb("lock <locks>", "Hold locks (comma-separated, NAME or NAME:CAPACITY) while a command runs", async (names, options) =>
     (await import("./lock-verb.js")).lock(io, String(names), options),
@@ -126,6 +130,10 @@ function build(io: Io) {
     .example("unitsync up -f unitsync.yaml")
     .example("unitsync up -f /etc/unitsync.yaml --then nginx -g 'daemon off;'")
     .example("unitsync up --dir examples");
+  verb("shim <name>", "Print a coder wrapper for PATH: coder exp sync runs unitsync, the rest the real coder", async (name) =>
+    (await import("./shim-verb.js")).shim(io, name),
+  )
+    .example("unitsync shim coder > ~/.local/bin/coder && chmod +x ~/.local/bin/coder");
   verb("completion <shell>", "Print a shell completion script for bash or zsh", async (shell) =>
     (await import("./completion-verb.js")).completion(io, shell, cli),
   )
@@ -148,6 +156,37 @@ function printingTo<T>(io: Io, fn: () => T): T {
   }
 }
 
+/** Every spelling of an option that takes a value (`-o`, `--output`, `--socket`…), from the verbs' definitions. */
+function valueOptions(cli: ReturnType<typeof cac>): Set<string> {
+  const out = new Set<string>();
+  for (const command of [cli.globalCommand, ...cli.commands]) {
+    for (const option of command.options) {
+      if (!/[<[]/.test(option.rawName)) continue;
+      for (const part of option.rawName.split(/[ ,]+/)) if (part.startsWith("-")) out.add(part);
+    }
+  }
+  return out;
+}
+
+/**
+ * An argument that starts with "-" is an option. A single dash with several letters (`-dash`)
+ * would otherwise be read as the flags d, a, s, h — and print help — so it is refused here as
+ * an unknown option, before anything runs. The value of an option and everything after "--"
+ * are left alone.
+ */
+function refuseUnknownShortOptions(argv: readonly string[], cli: ReturnType<typeof cac>): void {
+  const takesValue = valueOptions(cli);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") return;
+    if (takesValue.has(arg)) {
+      i++;
+      continue;
+    }
+    if (/^-[^-]./.test(arg)) throw new CommandError(`unknown option ${arg}; an argument that starts with "-" is an option (see "unitsync --help")`, ExitCode.usage);
+  }
+}
+
 /** `up … --then CMD ARGS…`: everything after `--then` is the command, options included. */
 function splitThen(argv: readonly string[]): { argv: readonly string[]; then?: string[] } {
   const at = argv.indexOf("--then");
@@ -159,6 +198,7 @@ export async function main(fullArgv: readonly string[], io: Io): Promise<number>
   const cli = build(io);
   const { argv, then } = splitThen(fullArgv);
   try {
+    refuseUnknownShortOptions(argv, cli);
     const parsed = printingTo(io, () => cli.parse(["node", "unitsync", ...argv], { run: false }));
     if (parsed.options.help || parsed.options.version) return ExitCode.ok;
     if (!cli.matchedCommand) {

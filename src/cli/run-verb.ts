@@ -32,9 +32,27 @@ const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 const listOf = (value: string | string[] | undefined): string[] =>
   (value === undefined ? [] : Array.isArray(value) ? value : [value]).map(String);
 
-/** `--after a,b --after c` → [a, b, c]. */
+/**
+ * `--after a,b --after c` → [a, b, c]. Commas separate names and blanks around a name are
+ * dropped; `\,` is a comma inside a name and `\\` a backslash (`--after 'db\,primary,cache'`).
+ */
 export function parseAfter(after: RunOptions["after"]): string[] {
-  return listOf(after).flatMap((v) => v.split(",")).map((s) => s.trim()).filter((s) => s.length > 0);
+  return listOf(after).flatMap(splitNames).map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function splitNames(text: string): string[] {
+  const names: string[] = [];
+  let current = "";
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === "\\" && (text[i + 1] === "," || text[i + 1] === "\\")) current += text[++i];
+    else if (ch === ",") {
+      names.push(current);
+      current = "";
+    } else current += ch;
+  }
+  names.push(current);
+  return names;
 }
 
 function parseCount(value: unknown, flag: string): number {

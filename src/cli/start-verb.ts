@@ -29,5 +29,7 @@ export async function waitToStart(client: UnitSyncClient, unit: string, options:
 export function start(io: Io, unit: string, options: GlobalOptions & { timeout?: string | number }): Promise<number> {
   const timeoutMs = parseDuration(options.timeout ?? DEFAULT_TIMEOUT, "--timeout");
   const notice = noticeFromEnv(io.env);
-  return withClient(io, options, `start ${unit}`, (client) => waitToStart(client, unit, { timeoutMs, progress: io.stdout, notice }));
+  return withClient(io, options, `start ${unit}`, (client) =>
+    waitToStart(client, unit, { timeoutMs, progress: io.stdout, notices: io.stderr, notice }),
+  );
 }

@@ -50,6 +50,13 @@ export class DependencyGraph {
   addEdges(unit: string, dependencies: readonly string[], condition: Condition): string[] {
     const added: string[] = [];
     const touched = [unit, ...dependencies].filter((name) => !this.position.has(name));
+    // New dependency names of one call take a block of low positions in the order given, so that
+    // a chain named in order (want index a b c …, then want b a, want c b …) needs no reordering.
+    if (dependencies.some((dep) => dep !== unit && !this.deps.get(unit)?.has(dep))) this.touch(unit); // first seen first
+    const fresh = [...new Set(dependencies)].filter((name) => name !== unit && !this.position.has(name));
+    const base = this.nextLow - fresh.length + 1;
+    fresh.forEach((name, i) => this.position.set(name, base + i));
+    this.nextLow = base - 1;
     try {
       for (const dep of dependencies) {
         const existing = this.deps.get(unit);

@@ -1,5 +1,6 @@
 // The registry's configurable limits and their defaults (each has an agent flag).
 import { DEFAULT_EVENT_BYTES } from "./event-log.js";
+import { MAX_NAME_LENGTH } from "./names.js";
 
 export interface Limits {
   units: number;
@@ -8,6 +9,8 @@ export interface Limits {
   events: number;
   /** Byte bound of the event log (see eventBytes). */
   eventBytes: number;
+  /** Characters (code points) in a unit name. */
+  nameLength: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -16,4 +19,5 @@ export const DEFAULT_LIMITS: Limits = {
   reasonLength: 4_096,
   events: 100_000,
   eventBytes: DEFAULT_EVENT_BYTES,
+  nameLength: MAX_NAME_LENGTH,
 };

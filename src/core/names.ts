@@ -1,16 +1,43 @@
-// Unit-name validation: the one rule every entry point applies before touching state.
+// Unit-name validation: the one rule every entry point applies before touching state. A name is
+// any non-empty string of printable Unicode (as coder exp sync accepts), up to a limit.
 import { InvalidName } from "./errors.js";
 
-export const MAX_NAME_LENGTH = 128;
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._\-:/@+]*$/;
-const RULE = `a unit name is 1-${MAX_NAME_LENGTH} characters from A-Z a-z 0-9 . _ - : / @ +, starting with a letter or digit`;
+/** The default limit in characters (code points); the agent's --max-name sets another. */
+export const MAX_NAME_LENGTH = 1024;
+
+/** Letters, marks, digits, punctuation, symbols and spaces; zero-width joiners for emoji sequences. */
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}\u200c\u200d]$/u;
+
+const rule = (max: number) =>
+  `a unit name is 1-${max} printable characters (letters, digits, punctuation, symbols, spaces); control characters are refused`;
+
+/** A name as an error message shows it: quoted, every character that is not printable escaped, one line. */
+export function displayName(name: string): string {
+  let out = '"';
+  for (const ch of name) {
+    if (ch === '"' || ch === "\\") out += `\\${ch}`;
+    else if (PRINTABLE.test(ch) && ch !== "\u2028" && ch !== "\u2029") out += ch;
+    else out += `\\u{${ch.codePointAt(0)!.toString(16)}}`;
+  }
+  return `${out}"`;
+}
+
+const codePoint = (ch: string) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 
 /** Throws InvalidName, with a one-line message naming the rule, unless `name` is a valid unit name. */
-export function validateUnitName(name: string): string {
-  if (name.length === 0) throw new InvalidName(`unit name is empty; ${RULE}`);
-  if (name.length > MAX_NAME_LENGTH) {
-    throw new InvalidName(`unit name ${JSON.stringify(`${name.slice(0, 32)}…`)} is ${name.length} characters; ${RULE}`);
+export function validateUnitName(name: string, maxLength = MAX_NAME_LENGTH): string {
+  if (name.length === 0) throw new InvalidName(`unit name is empty; ${rule(maxLength)}`);
+  let length = 0;
+  for (const ch of name) {
+    length++;
+    if (!PRINTABLE.test(ch)) {
+      const what = /^[\p{Cc}]$/u.test(ch) ? "control character" : "character";
+      const shown = length > 64 ? displayName(`${[...name].slice(0, 32).join("")}…`) : displayName(name.length > 200 ? name.slice(0, 200) : name);
+      throw new InvalidName(`invalid unit name ${shown}: ${what} ${codePoint(ch)} at position ${length}; ${rule(maxLength)}`);
+    }
   }
-  if (!NAME.test(name)) throw new InvalidName(`invalid unit name ${JSON.stringify(name)}: ${RULE}`);
+  if (length > maxLength) {
+    throw new InvalidName(`unit name ${displayName(`${[...name].slice(0, 32).join("")}…`)} is ${length} characters; ${rule(maxLength)}`);
+  }
   return name;
 }

@@ -66,11 +66,11 @@ export class Registry {
 
   /** Registers `unit` and declares that it depends on each of `dependencies`. */
   want(unit: string, dependencies: readonly string[], condition: Condition = "completed", owner = ""): UnitView {
-    validateUnitName(unit);
+    this.validName(unit);
     if (dependencies.length === 0) {
       throw new InvalidArgument(`unit "${unit}" declares no dependencies; name at least one`);
     }
-    dependencies.forEach(validateUnitName);
+    for (const dependency of dependencies) this.validName(dependency);
     const { graph } = this.store;
     const unique = [...new Set(dependencies)];
     const existing = graph.dependenciesOf(unit);
@@ -99,7 +99,7 @@ export class Registry {
    * signal aborts (deadline, client cancel, shutdown); the waiter is removed at that moment.
    */
   start(unit: string, signal: AbortSignal, progress: StartProgress = {}, owner = ""): Promise<StartResult> {
-    validateUnitName(unit);
+    this.validName(unit);
     signal.throwIfAborted();
     this.store.checkNameLimit([unit], this.limits.units);
     const record = this.register(unit, owner);
@@ -131,7 +131,7 @@ export class Registry {
 
   /** pending|started → completed. Completing a completed unit changes nothing. */
   complete(unit: string): { unit: UnitView; changed: boolean } {
-    validateUnitName(unit);
+    this.validName(unit);
     const record = this.store.mustGet(unit);
     if (record.status === "completed") return { unit: this.view(unit), changed: false };
     if (record.status === "failed") {
@@ -143,7 +143,7 @@ export class Registry {
 
   /** pending|started → failed; every dependent that waits, transitively, fails at once. */
   fail(unit: string, reason: string): { unit: UnitView; changed: boolean; blocked: string[] } {
-    validateUnitName(unit);
+    this.validName(unit);
     if (reason.length > this.limits.reasonLength) {
       throw new InvalidArgument(`reason is ${reason.length} characters; the limit is ${this.limits.reasonLength}`);
     }
@@ -186,7 +186,7 @@ export class Registry {
 
   /** Describes any valid name; a name nobody registered reads "not registered". */
   get(unit: string): UnitView {
-    validateUnitName(unit);
+    this.validName(unit);
     return this.view(unit);
   }
 
@@ -323,6 +323,10 @@ export class Registry {
     const blocked = to === "failed" ? blockedDependents(this.store.graph, record.name) : [];
     this.wakeQueue.wake(to === "failed" ? new Set([...blocked, ...dependents]) : dependents);
     return blocked;
+  }
+
+  private validName(name: string): void {
+    validateUnitName(name, this.limits.nameLength);
   }
 
   private view(name: string, memo?: BlockMemo): UnitView {

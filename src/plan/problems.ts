@@ -20,8 +20,11 @@ export type Path = readonly (string | number)[];
 /** Where a part of the plan was written: at its key, or at its value. */
 export type Locate = (path: Path, at: "key" | "value") => Location;
 
+/** Control characters (a name with a tab, say) are shown escaped, so each problem stays one line. */
+const visible = (text: string) => text.replace(/[\p{Cc}]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+
 export function formatProblem(problem: Problem): string {
-  return `${problem.file}:${problem.line}:${problem.col}: ${problem.severity === "warning" ? "warning: " : ""}${problem.message}`;
+  return `${problem.file}:${problem.line}:${problem.col}: ${problem.severity === "warning" ? "warning: " : ""}${visible(problem.message)}`;
 }
 
 /** In file order, so a reader fixes them top to bottom. */

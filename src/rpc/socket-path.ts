@@ -6,10 +6,15 @@ export const MAX_SOCKET_PATH_BYTES = 107;
 
 export type Env = Record<string, string | undefined>;
 
-/** --socket flag, else UNITSYNC_SOCKET, else $XDG_RUNTIME_DIR/unitsync.sock, else /tmp/unitsync-<uid>.sock. */
+/**
+ * --socket flag, else UNITSYNC_SOCKET, else CODER_AGENT_SOCKET_PATH (so scripts written for
+ * `coder exp sync` find the agent as they are), else $XDG_RUNTIME_DIR/unitsync.sock, else
+ * /tmp/unitsync-<uid>.sock.
+ */
 export function resolveSocketPath(flag: string | undefined, env: Env): string {
   if (flag) return resolve(flag);
   if (env.UNITSYNC_SOCKET) return resolve(env.UNITSYNC_SOCKET);
+  if (env.CODER_AGENT_SOCKET_PATH) return resolve(env.CODER_AGENT_SOCKET_PATH);
   if (env.XDG_RUNTIME_DIR) return resolve(join(env.XDG_RUNTIME_DIR, "unitsync.sock"));
   // process.getuid, not os.userInfo: a uid with no passwd entry (docker run --user 1234) is normal.
   return `/tmp/unitsync-${process.getuid?.() ?? 0}.sock`;

@@ -7,6 +7,7 @@ import { ExitCode } from "../client/exit-codes.js";
 import { statusName } from "../rpc/enums.js";
 import { closest } from "./suggest.js";
 import { formatDuration } from "./duration.js";
+import { goQuote, sortedNames } from "../view/coder-format.js";
 
 /** Where progress lines go: anything with a `write`. */
 export interface ProgressOutput {
@@ -15,8 +16,10 @@ export interface ProgressOutput {
 
 export interface WaitOptions {
   timeoutMs: number;
-  /** Where progress lines go: stdout for `start`, stderr for `run` (stdout belongs to the command). */
+  /** Where coder's lines go: stdout for `start`, stderr for `run` (stdout belongs to the command). */
   progress: ProgressOutput;
+  /** Where unitsync's own progress goes (each dependency, durations, notices); default: `progress`. */
+  notices?: ProgressOutput;
   signal?: AbortSignal;
   /** When to first say that a dependency was never registered, then how often to repeat it. */
   notice?: { afterMs: number; everyMs: number };
@@ -46,13 +49,16 @@ async function reportUnregistered(client: UnitSyncClient, unit: string, unmet: r
   for (const name of unmet) {
     if (registered.has(name)) continue;
     const guess = closest(name, registered);
-    say(`Unit "${unit}" is waiting for "${name}", which no unit has registered${guess ? ` (did you mean "${guess}"?)` : ""}`);
+    say(`Unit ${goQuote(unit)} is waiting for ${goQuote(name)}, which no unit has registered${guess ? ` (did you mean "${guess}"?)` : ""}`);
   }
 }
 
 /** Waits until the agent starts `unit`. Throws RunnerError (exit 4) at the timeout. */
 export async function waitToStart(client: UnitSyncClient, unit: string, options: WaitOptions): Promise<void> {
+  // Coder's lines, exactly one per outcome (two for a wait); everything else is a note.
   const say = (line: string) => options.progress.write(`${line}\n`);
+  const note = (line: string) => (options.notices ?? options.progress).write(`${line}\n`);
+  const quoted = goQuote(unit);
   let waitedFor: string[] = [];
   let unmet: string[] = [];
   const notice = options.notice ?? DEFAULT_NOTICE;
@@ -61,7 +67,7 @@ export async function waitToStart(client: UnitSyncClient, unit: string, options:
   const scheduleNotice = (delay: number) => {
     timer = setTimeout(() => {
       reportUnregistered(client, unit, unmet, (line) => {
-        if (!done) say(line);
+        if (!done) note(line);
       }).catch(() => {}); // the wait itself reports agent trouble
       scheduleNotice(notice.everyMs);
     }, delay);
@@ -73,26 +79,31 @@ export async function waitToStart(client: UnitSyncClient, unit: string, options:
       switch (event.case) {
         case "waiting": {
           unmet = event.value.unmet;
+          const first = waitedFor.length === 0;
           waitedFor = [...new Set([...waitedFor, ...unmet])];
-          say(`Unit "${unit}" is waiting for dependencies to be satisfied: ${bracketList(unmet)}`);
+          // A later Waiting means a want added dependencies to the open wait.
+          (first ? say : note)(`Unit ${quoted} is waiting for dependencies to be satisfied: ${bracketList(sortedNames(unmet))}`);
           if (timer === undefined) scheduleNotice(notice.afterMs);
           break;
         }
         case "dependencySatisfied": {
           unmet = event.value.unmet;
           const left = unmet.length > 0 ? `; still waiting for ${bracketList(unmet)}` : "";
-          say(`Dependency "${event.value.name}" ${statusName(event.value.status)}${left}`);
+          note(`Dependency ${goQuote(event.value.name)} ${statusName(event.value.status)}${left}`);
           break;
         }
         case "started": {
-          const deps = event.value.dependencies;
+          const deps = sortedNames(event.value.dependencies);
           if (waitedFor.length > 0) {
-            say(`Unit "${unit}" finished waiting for dependencies: ${bracketList(waitedFor)} (${formatDuration(Number(event.value.waitedMs))})`);
+            say(`Unit ${quoted} finished waiting for dependencies: ${bracketList(sortedNames(waitedFor))}`);
+            note(`waited ${formatDuration(Number(event.value.waitedMs))}`);
           } else if (deps.length > 0) {
-            say(`Unit "${unit}" started immediately, dependencies already satisfied: ${bracketList(deps)}`);
+            say(`Unit ${quoted} started immediately, dependencies already satisfied: ${bracketList(deps)}`);
           } else {
-            say(`Unit "${unit}" started with no dependencies`);
+            say(`Unit ${quoted} started with no dependencies`);
           }
+          const attempt = event.value.unit?.attempt ?? 1;
+          if (attempt > 1) note(`attempt ${attempt}`);
           break;
         }
       }

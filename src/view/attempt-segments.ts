@@ -52,7 +52,10 @@ export function processFacts(entry: TimelineEntry): ProcessFacts | undefined {
 export function attemptSegments(entry: TimelineEntry, events: readonly Event[], origin: number, now: number): Segment[] {
   const rel = (t: Stamp) => (t ? timestampMs(t) - origin : undefined);
   const waitEnds = new Map<number, { at: number; reason: string }>();
+  // Attempts whose start had to wait: one that started at once has no wait, however the clock read.
+  const waited = new Set<number>();
   for (const e of events) {
+    if (e.kind === EventKind.WAIT_BEGAN) waited.add(e.attempt || 1);
     if (e.kind === EventKind.WAIT_ENDED && e.time) waitEnds.set(e.attempt || 1, { at: timestampMs(e.time) - origin, reason: e.reason });
   }
   const segments: Segment[] = [];
@@ -63,7 +66,7 @@ export function attemptSegments(entry: TimelineEntry, events: readonly Event[], 
     const n = a.number || 1;
     const [requested, started, finished] = [rel(a.startRequestedAt), rel(a.startedAt), rel(a.finishedAt)];
     const failed = a.status === UnitStatus.FAILED;
-    if (requested !== undefined && (started === undefined || started > requested)) {
+    if (requested !== undefined && (started === undefined || (started > requested && (waited.has(n) || events.length === 0)))) {
       const ended = waitEnds.get(n);
       if (started !== undefined) push("wait", requested, started, n, "ok", "");
       else if (ended && ended.at >= requested) push("wait", requested, ended.at, n, failed ? "failed" : "ended", ended.reason);

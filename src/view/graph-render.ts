@@ -53,11 +53,15 @@ export function toDot(graph: GraphData): string {
   return lines.join("\n") + "\n";
 }
 
+/** Text inside a Mermaid "quoted" label: quotes and markup as Mermaid's entity codes. */
+const mermaidText = (text: string) =>
+  text.replace(/[#"<>&]/g, (c) => ({ "#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;" })[c]!);
+
 export function toMermaid(graph: GraphData): string {
   // Unit names may hold characters Mermaid ids cannot, so nodes get generated ids and quoted labels.
   const id = new Map(graph.nodes.map((n, i) => [n.name, `u${i}`]));
   const lines = ["flowchart LR"];
-  for (const node of graph.nodes) lines.push(`  ${id.get(node.name)}["${node.name}<br/>${node.status}"]:::${node.status.replace(" ", "_")}`);
+  for (const node of graph.nodes) lines.push(`  ${id.get(node.name)}["${mermaidText(node.name)}<br/>${node.status}"]:::${node.status.replace(" ", "_")}`);
   for (const edge of graph.edges) {
     const arrow = edge.satisfied ? "-->" : "-.->";
     lines.push(`  ${id.get(edge.dependsOn)} ${arrow}${edge.required === "completed" ? "" : `|${edge.required}|`} ${id.get(edge.unit)}`);

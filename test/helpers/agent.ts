@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { ExecutionContext } from "ava";
 import { type UnitSyncClient, connect } from "../../src/client/client.js";
 import { type Agent, type AgentOptions, startAgent } from "../../src/agent/server.js";
+import "./hermetic.js";
 
 /** A fresh, short temp dir (socket paths must stay under 107 bytes), removed after the test. */
 export function tempDir(t: ExecutionContext): string {

@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { fileURLToPath } from "node:url";
 import { main } from "../../src/cli/main.js";
+import { hermeticEnv } from "./hermetic.js";
 
 /** The installed command, as users run it. */
 export const BIN = fileURLToPath(new URL("../../../bin/unitsync.cjs", import.meta.url));
@@ -21,7 +22,7 @@ export async function cli(argv: string[], env: Record<string, string | undefined
   const code = await main(argv, {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
-    env: { PATH: process.env.PATH, ...env },
+    env: hermeticEnv(env),
     signals,
   });
   return { code, stdout, stderr };
@@ -44,8 +45,8 @@ export function spawnCli(argv: string[], env: Record<string, string | undefined>
 }
 
 export function spawnProcess(command: string, args: string[], env: Record<string, string | undefined> = {}, cwd?: string): Spawned {
-  const { NODE_EXTRA_CA_CERTS: _ignored, ...base } = process.env;
-  const child = spawn(command, args, { env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"], cwd });
+  // process.env is hermetic (see hermetic.ts): private HOME, runtime and cache dirs, no socket setting.
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], cwd });
   let stdout = "";
   let stderr = "";
   child.stdout!.setEncoding("utf8").on("data", (s: string) => (stdout += s));

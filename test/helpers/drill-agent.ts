@@ -28,7 +28,7 @@ export async function spawnAgent(t: ExecutionContext, flags: string[] = []): Pro
     await spawned.done.catch(() => {});
   });
   const exited = () => spawned.child.exitCode !== null;
-  await until(async () => exited() || (await client.ping({}, { deadline: new Date(Date.now() + 1_000) }), true), `the agent on ${socketPath} to answer`);
+  await until(async () => exited() || (await client.ping({}, { deadline: new Date(Date.now() + 1_000) }), true), `the agent on ${socketPath} to answer`, 50_000); // a bound for a hang only
   if (exited()) throw new Error(`the agent exited at start-up: ${spawned.stderr()}`);
   const counts = async () => {
     const c = (await client.ping({}, { deadline: new Date(Date.now() + 5_000) })).counts!;
