@@ -37,7 +37,12 @@ async function crash(agent: Spawned): Promise<void> {
 
 const dpkg = async (client: UnitSyncClient) => (await client.listLocks({})).locks.find((l) => l.name === "dpkg");
 
-test.serial("locks across a crash: the holder of dpkg re-claims it after kill -9 + restart; the waiter runs only after it", async (t) => {
+const holderVerbs: [string, (socketPath: string, command: string) => string[]][] = [
+  ["unitsync lock dpkg --", (socketPath, command) => ["lock", "dpkg", "--unit", "holder", "--socket", socketPath, "--", "sh", "-c", command]],
+  ["unitsync run --lock dpkg", (socketPath, command) => ["run", "holder", "--lock", "dpkg", "--socket", socketPath, "--", "sh", "-c", command]],
+];
+
+for (const [verb, holderArgv] of holderVerbs) test.serial(`locks across a crash: a holder of dpkg (${verb}) re-claims it after kill -9 + restart; the waiter runs only after it`, async (t) => {
   t.timeout(4 * LONG_WAIT);
   const dir = tempDir(t);
   const socketPath = join(dir, "agent.sock");
@@ -46,7 +51,7 @@ test.serial("locks across a crash: the holder of dpkg re-claims it after kill -9
   const go = join(dir, "go");
   let agent = await agentAt(t, socketPath);
   const holderCommand = `exec 9>'${flockFile}'; flock -n 9 || exit 100; touch '${held}'; while [ ! -e '${go}' ]; do sleep 0.05; done; echo holder done`;
-  const holder = spawnCli(["lock", "dpkg", "--unit", "holder", "--socket", socketPath, "--", "sh", "-c", holderCommand]);
+  const holder = spawnCli(holderArgv(socketPath, holderCommand));
   const waiterCommand = `exec 9>'${flockFile}'; flock -n 9 || { echo "overlap: dpkg is still held" >&2; exit 100; }; echo waiter ran`;
   let waiter: Spawned | undefined;
   t.teardown(async () => {
@@ -157,4 +162,34 @@ test.serial("locks across a crash: a shutdown during the grace period leaves no 
   const result = await stopProcess(agent, "SIGTERM", LONG_WAIT);
   t.is(result.code, 0, result.stderr);
   t.regex(result.stderr, /stopped/);
+});
+
+test.serial("locks across a crash: a holder whose lease the new agent did not keep is told its locks were lost, and takes none anew", async (t) => {
+  t.timeout(4 * LONG_WAIT);
+  const dir = tempDir(t);
+  const socketPath = join(dir, "agent.sock");
+  const held = join(dir, "held");
+  const go = join(dir, "go");
+  let agent = await agentAt(t, socketPath);
+  const holder = spawnCli(["lock", "dpkg", "--unit", "holder", "--socket", socketPath, "--", "sh", "-c", `touch '${held}'; while [ ! -e '${go}' ]; do sleep 0.05; done`]);
+  t.teardown(async () => {
+    writeFileSync(go, "");
+    await stopProcess(holder, "SIGKILL");
+  });
+  await until(() => existsSync(held), "the holder to run its command", LONG_WAIT);
+  await crash(agent);
+  // A new agent without the journal: the lease is gone, so the holder's request is a new one.
+  agent = await agentAt(t, socketPath, ["--no-journal"]);
+  await until(() => /the locks were lost while the command runs/.test(holder.stderr()), "the holder to hear its locks were lost", LONG_WAIT);
+  t.regex(holder.stderr(), /the agent restarted and the lease was not kept for it/);
+  const client = separateClient(socketPath);
+  t.teardown(() => client.close());
+  // The request it made again is withdrawn: nothing holds dpkg, nothing waits for it.
+  await until(async () => {
+    const lock = await dpkg(client);
+    return (lock?.holders.length ?? 0) === 0 && (lock?.queue.length ?? 0) === 0;
+  }, "the new request to be withdrawn", LONG_WAIT);
+  writeFileSync(go, "");
+  t.is((await holder.done).code, 0);
+  t.is((await stopProcess(agent)).code, 0);
 });
