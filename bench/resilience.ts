@@ -1,8 +1,11 @@
 // Resilience figures: the cost of one journal append, replaying a 10,000-unit journal into a new
 // agent (in process: open, replay, serve), and wake latency and declaration time with the
-// journal on and off, measured in the same run.
+// journal on and off, measured in the same run; and a kill -9 of a real agent process until a
+// restarted one answers for the last unit of the replayed graph.
+import { type ChildProcess, spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { connect } from "../src/client/client.js";
 import { startAgent } from "../src/agent/server.js";
@@ -10,6 +13,73 @@ import { Registry } from "../src/core/registry.js";
 import { Journal, ReplayClock } from "../src/agent/journal.js";
 
 const identity = { bootId: "bench", pid1Start: "1" };
+const BIN = fileURLToPath(new URL("../../bin/unitsync.cjs", import.meta.url));
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves with the status of `unit` once an agent on the socket answers GetUnit for it. */
+async function unitAnswers(socketPath: string, unit: string, child: ChildProcess): Promise<number> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the agent exited with status ${child.exitCode}`);
+    const client = connect(socketPath, { separate: true });
+    try {
+      const status = (await client.getUnit({ unit }, { deadline: new Date(Date.now() + 5_000) })).unit?.status ?? 0;
+      if (status > 1) return status; // registered: the replayed graph is there
+    } catch {
+      // not serving yet
+    } finally {
+      client.close();
+    }
+    await sleep(2);
+  }
+}
+
+/**
+ * kill -9 of a real `unitsync agent` holding `units` units (declared over the socket, journalled),
+ * then a new one on the same socket and journal: ms until it answers GetUnit of the last unit.
+ */
+async function agentRestartMs(dir: string, units: number): Promise<number> {
+  const socketPath = join(dir, "restart.sock");
+  const agent = (): ChildProcess => spawn(process.execPath, [BIN, "agent", "--socket", socketPath], { stdio: "ignore" });
+  const first = agent();
+  try {
+    for (;;) {
+      if (first.exitCode !== null) throw new Error(`the agent exited with status ${first.exitCode}`);
+      const probe = connect(socketPath, { separate: true });
+      const up = await probe.ping({}, { deadline: new Date(Date.now() + 5_000) }).then(() => true, () => false);
+      probe.close();
+      if (up) break;
+      await sleep(20);
+    }
+    const client = connect(socketPath);
+    let next = 1;
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < units) {
+          const i = next++;
+          await client.want({ unit: `u${i}`, dependsOn: [`u${Math.floor((i - 1) / 2)}`] }); // u0 … u(units-1): `units` units
+        }
+      }),
+    );
+    client.close();
+  } catch (error) {
+    first.kill("SIGKILL");
+    throw error;
+  }
+  const exited = new Promise((resolve) => first.once("exit", resolve));
+  const t0 = performance.now();
+  first.kill("SIGKILL");
+  await exited;
+  const second = agent();
+  try {
+    await unitAnswers(socketPath, `u${units - 1}`, second);
+    return performance.now() - t0;
+  } finally {
+    const stopped = new Promise((resolve) => second.once("exit", resolve));
+    second.kill("SIGTERM");
+    await stopped;
+  }
+}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -83,7 +153,10 @@ export async function resilienceBench(quick: boolean): Promise<Record<string, nu
     if (served.length !== units - 1) throw new Error(`replayed ${served.length} of ${units - 1} units`);
     client.close();
     await replayed.close();
+    const restartMs = await agentRestartMs(dir, units);
     return {
+      agent_restart_ms: restartMs,
+      agent_restart_units: units,
       journal_append_us: appendUs,
       agent_replay_ms: replayMs,
       wake_p50_ms_journal: wakeOn,

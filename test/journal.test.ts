@@ -10,6 +10,7 @@ import { connect, type UnitSyncClient } from "../src/client/client.js";
 import { tempDir } from "./helpers/agent.js";
 import { spawnAgent } from "./helpers/drill-agent.js";
 import { consume } from "./helpers/streams.js";
+import { until } from "./helpers/drill.js";
 
 const identity = { bootId: "boot-a", pid1Start: "100" };
 
@@ -242,4 +243,39 @@ test("a declared plan, process reports and a new attempt replay through the same
   t.deepEqual(await state(second.client), before);
   t.deepEqual((await second.client.getUnit({ unit: "db" })).unit, beforeUnit);
   t.false(second.logs.some((l) => l.includes("not replayed")), second.logs.join("\n"));
+});
+
+test("lock leases: compaction drops the ones granted and released, and keeps the held one, which replays reserved", async (t) => {
+  const dir = tempDir(t);
+  const journal = join(dir, "agent.journal");
+  const first = await agentOn(dir, "a", journal, { compact: 4_096 });
+  for (let i = 0; i < 40; i++) {
+    const stop = new AbortController();
+    const lease = first.client.acquireLocks({ leaseId: `l${i}`, unit: `u${i}`, pid: 7, locks: [{ name: "dpkg", capacity: 0 }] }, { signal: stop.signal });
+    const messages = lease[Symbol.asyncIterator]();
+    t.is((await messages.next()).value?.event.case, "granted");
+    stop.abort();
+    await messages.next().catch(() => {});
+    await until(async () => (await first.client.listLocks({})).locks[0]?.holders.length === 0, "the lease to end");
+  }
+  const held = first.client.acquireLocks({ leaseId: "kept", unit: "apt", pid: 7, locks: [{ name: "builds", capacity: 2 }] })[Symbol.asyncIterator]();
+  t.is((await held.next()).value?.event.case, "granted");
+  // A script re-declaring the same edge: the journal grows and is compacted after the held lease is journalled.
+  for (let i = 0; i < 200; i++) await first.client.want({ unit: "w", dependsOn: ["base"] });
+  t.true(first.logs.some((l) => /compacted \d+ records to \d+/.test(l)), first.logs.join("\n"));
+  const records = decodeRecords(readFileSync(journal)).records;
+  t.deepEqual(
+    records.filter((r) => r.k === "lock" || r.k === "unlock").map((r) => `${String(r.k)} ${String(r.id)}`),
+    ["lock kept"],
+  );
+  copyFileSync(journal, `${journal}.copy`);
+  await first.stop();
+  const second = await agentOn(dir, "b", `${journal}.copy`);
+  const locks = (await second.client.listLocks({})).locks;
+  t.deepEqual(
+    locks.map((l) => [l.name, l.capacity, l.holders.map((h) => [h.leaseId, h.unit, h.pid, h.reserved])]),
+    [["builds", 2, [["kept", "apt", 7, true]]]],
+  );
+  t.true(second.logs.some((l) => /1 lock lease\(s\) on "builds" reserved for their holders/.test(l)), second.logs.join("\n"));
+  await second.stop();
 });

@@ -5,6 +5,7 @@ import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
 import { fromJson, toJson } from "@bufbuild/protobuf";
 import { Metadata, type Metadata as GrpcMetadata } from "@grpc/grpc-js";
 import type { Registry } from "../core/registry.js";
+import type { LockEvent } from "../core/locks.js";
 import type { Condition } from "../core/status.js";
 import { conditionName } from "../rpc/enums.js";
 import { OWNER_KEY } from "../rpc/status.js";
@@ -20,6 +21,37 @@ export interface ReplayTarget {
   handlers?: Record<string, unknown>;
   /** The start_id of the call that started each unit (start-resume.ts). */
   startedBy: Map<string, string>;
+  /** Lock leases held when the journal ends, by lease id: restored as reserved (lock-grace.ts). */
+  leases?: Map<string, HeldLease>;
+}
+
+/** A lock lease the journal says is held. */
+export interface HeldLease {
+  locks: { name: string; capacity: number }[];
+  unit: string;
+  holder: string;
+  pid: number;
+  grantedAt: number;
+}
+
+/**
+ * The records a lock event leaves: a grant (with each lock's capacity, so a restored lock has the
+ * same room) and a release. Waits and withdrawals leave none: a queued request is asked again.
+ */
+export function lockRecord(event: LockEvent, capacityOf: (name: string) => number | undefined): JournalRecord | undefined {
+  if (event.kind === "lock-granted") {
+    return {
+      k: "lock",
+      id: event.leaseId,
+      l: event.locks.map((name) => [name, capacityOf(name) ?? 1]),
+      u: event.unit,
+      h: event.holder,
+      p: event.pid,
+      t: event.time,
+    };
+  }
+  if (event.kind === "lock-released") return { k: "unlock", id: event.leaseId, t: event.time };
+  return undefined;
 }
 
 type Request = Record<string, unknown>;
@@ -114,6 +146,11 @@ export const REPLAYERS: Record<string, (record: JournalRecord, target: ReplayTar
     }
     if (typeof r.id === "string") startedBy.set(str(r.u), r.id);
   },
+  lock: (r, { leases }) => {
+    const locks = (r.l as [string, number][]).map(([name, capacity]) => ({ name: String(name), capacity: Number(capacity) }));
+    leases?.set(str(r.id), { locks, unit: str(r.u), holder: str(r.h), pid: Number(r.p ?? 0), grantedAt: typeof r.t === "number" ? r.t : Date.now() });
+  },
+  unlock: (r, { leases }) => void leases?.delete(str(r.id)),
 };
 
 export function ownerOf(call: { metadata: GrpcMetadata }): string {

@@ -129,16 +129,26 @@ export class Journal {
       replay([record], scratch, scratchClock, () => {});
       if (!DROPPABLE_WHEN_SILENT.has(record.k) || scratch.registry.lastSeq !== before) kept.push(record);
     }
+    // A lease granted and released since changes nothing on replay: both its records go.
+    // (Walked from the end: a lease id may be used again after its release.)
+    const releasedLater = new Set<unknown>();
+    const live = kept
+      .reverse()
+      .filter((r) => {
+        if (r.k === "unlock") return releasedLater.add(r.id) && false;
+        return !(r.k === "lock" && releasedLater.has(r.id));
+      })
+      .reverse();
     const header = records[0] as JournalRecord;
-    const next = rewrite(this.options.path, [header, ...kept]);
+    const next = rewrite(this.options.path, [header, ...live]);
     closeSync(this.fd);
     this.fd = next.fd;
     this.size = next.size;
-    this.stats.records = kept.length;
+    this.stats.records = live.length;
     this.stats.bytes = this.size;
     this.stats.compactions++;
     this.compactAt = Math.max(this.options.compactBytes ?? DEFAULT_COMPACT_BYTES, this.size * 2);
-    this.options.log(`journal ${this.options.path}: compacted ${records.length - 1} records to ${kept.length} (${this.size} bytes)`);
+    this.options.log(`journal ${this.options.path}: compacted ${records.length - 1} records to ${live.length} (${this.size} bytes)`);
   }
 
   /** Closes the file; `remove` deletes it (a clean shutdown: the next agent starts empty). */

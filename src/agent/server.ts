@@ -19,6 +19,8 @@ import { Journal, ReplayClock } from "./journal.js";
 import { JournalFileError } from "./journal-file.js";
 import { withJournal } from "./journal-handlers.js";
 import { withStartResume } from "./start-resume.js";
+import { DEFAULT_LOCK_GRACE_MS, type LockGrace, restoreLeases } from "./lock-grace.js";
+import { type HeldLease, lockRecord } from "./journal-ops.js";
 
 export interface AgentOptions {
   socketPath: string;
@@ -37,6 +39,8 @@ export interface AgentOptions {
   journalIdentity?: BootIdentity;
   /** Compact the journal once it is this large (and twice its size after the last compaction). */
   journalCompactBytes?: number;
+  /** How long a lock lease held when the agent died stays reserved for its holder after replay (lock-grace.ts). */
+  lockGraceMs?: number;
   /** Share the socket with this group (a name or a gid): socket 0660, a directory it creates 0750. */
   socketGroup?: string;
   /** Bytes a stream may have waiting for a client that does not read, before it is ended (stream-budget.ts). */
@@ -82,15 +86,26 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     onListenerError: (error) => log(`watch listener failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   });
   // Lock events join the unit events in the one log, so watch and timeline see them in order.
-  const locks = new LockTable({
-    onEvent: (event) =>
+  let journal: Journal | undefined;
+  const locks: LockTable = new LockTable({
+    onEvent: (event) => {
+      // Grants and releases go to the journal before the holder hears of them.
+      const entry = journal ? lockRecord(event, (name) => locks.capacityOf(name)) : undefined;
+      if (entry) {
+        try {
+          journal!.append(entry);
+        } catch (error) {
+          log(`journal: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
       registry.record({
         unit: event.unit,
         kind: event.kind,
         reason: event.reason,
         // lock names hold no control characters, so a newline separates them
         detail: { locks: event.locks.join("\n"), leaseId: event.leaseId, holder: event.holder, releasedBy: event.releasedBy },
-      }),
+      });
+    },
   });
   const shutdown = new AbortController();
   // Every open stream (waits, watches, lock leases) listens for shutdown: thousands, not a leak.
@@ -111,8 +126,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 
   // Replayed before the socket exists, so the first call already sees the replayed graph.
   const created = createHandlers(context);
-  const target = { registry, startedBy: new Map<string, string>(), handlers: created as unknown as Record<string, unknown> };
-  let journal: Journal | undefined;
+  const target = { registry, startedBy: new Map<string, string>(), handlers: created as unknown as Record<string, unknown>, leases: new Map<string, HeldLease>() };
   if (options.journal !== undefined) {
     try {
       journal = Journal.open(
@@ -131,6 +145,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     }
   }
   context.journal = journal?.stats;
+  const grace: LockGrace | undefined =
+    target.leases.size > 0 ? restoreLeases(locks, target.leases, options.lockGraceMs ?? DEFAULT_LOCK_GRACE_MS, log) : undefined;
 
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
@@ -161,6 +177,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   try {
     await listenPrivately(listener, options.socketPath, gid);
   } catch (error) {
+    grace?.clear();
     await telemetry?.close();
     throw error;
   }
@@ -173,6 +190,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      grace?.clear();
       standard.notServing(); // health watchers and checks on open connections see it first
       listener.close();
       removeSocketFile(options.socketPath);

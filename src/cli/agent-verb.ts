@@ -7,6 +7,7 @@ import { CommandError, type Io, printError } from "./io.js";
 
 type Limits = NonNullable<AgentOptions["limits"]>;
 import { type GlobalOptions, socketPathFor } from "./session.js";
+import { parseDuration } from "./duration.js";
 
 export interface AgentFlags extends GlobalOptions {
   maxUnits?: unknown;
@@ -21,6 +22,8 @@ export interface AgentFlags extends GlobalOptions {
   socketGroup?: unknown;
   /** A path, false for --no-journal, true or undefined for the default beside the socket. */
   journal?: unknown;
+  /** --lock-grace: how long a lock held when the agent died stays reserved for its holder. */
+  lockGrace?: string | number;
 }
 
 /** The journal beside the socket (same private directory): `<socket>.journal`. */
@@ -71,7 +74,8 @@ export async function agent(io: Io, options: AgentFlags): Promise<number> {
     const socketGroup = options.socketGroup === undefined ? {} : { socketGroup: String(options.socketGroup) };
     const journal =
       options.journal === false ? {} : { journal: typeof options.journal === "string" ? options.journal : defaultJournalPath(socketPath) };
-    running = await startAgent({ socketPath, version: VERSION, log, ...limits, ...socketGroup, ...journal, telemetryEnv: io.env });
+    const lockGrace = options.lockGrace === undefined ? {} : { lockGraceMs: parseDuration(options.lockGrace, "--lock-grace") };
+    running = await startAgent({ socketPath, version: VERSION, log, ...limits, ...socketGroup, ...journal, ...lockGrace, telemetryEnv: io.env });
   } catch (error) {
     if (error instanceof SocketFileError) {
       printError(io, `agent: ${error.message}`);

@@ -1,7 +1,7 @@
 // `lock NAME[,NAME…] -- cmd…`: hold locks while a command runs, for want/start/complete scripts;
 // and `locks`: every lock with its capacity, holders and queue.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { SHORT_DEADLINE_MS, connect, deadlineIn } from "../client/client.js";
+import { SHORT_DEADLINE_MS, deadlineIn } from "../client/client.js";
 import { describeFailure } from "../client/errors.js";
 import { ExitCode } from "../client/exit-codes.js";
 import { startAttempt } from "../runner/attempt.js";
@@ -12,7 +12,7 @@ import { DEFAULT_TIMEOUT } from "./defaults.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { json, outputFormat, table } from "./format.js";
 import { CommandError, type Io, printError } from "./io.js";
-import { type GlobalOptions, ownerOption, reportFailure, socketPathFor, withClient } from "./session.js";
+import { type GlobalOptions, connectFor, reportFailure, socketPathFor, withClient } from "./session.js";
 
 export interface LockOptions extends GlobalOptions {
   timeout?: string | number;
@@ -43,7 +43,8 @@ export async function lock(io: Io, names: string, options: LockOptions): Promise
   if (locks.length === 0) throw new CommandError(`${what}: no locks given; name at least one, as in: unitsync lock dpkg -- cmd`, ExitCode.usage);
   const timeoutMs = parseDuration(options.timeout ?? DEFAULT_TIMEOUT, "--timeout");
   const socketPath = socketPathFor(io, options);
-  const client = connect(socketPath, ownerOption(io));
+  // Rides out an agent restart: a held lease is re-claimed with its lease id (runner/lease.ts).
+  const client = connectFor(io, options, socketPath, what);
   const interrupt = new AbortController();
   let interrupted: (typeof FORWARDED)[number] | undefined;
   const onSignals = FORWARDED.map((signal) => [signal, () => ((interrupted ??= signal), interrupt.abort())] as const);

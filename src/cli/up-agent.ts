@@ -1,17 +1,25 @@
-// `up`'s agent: join the one already serving on the socket, or start one in this process (its log
-// in the log folder), and close it at the end.
+// `up`'s agent: join the one already serving on the socket, or start one — a supervised child
+// process with a journal (up-supervisor.ts) when this unitsync can run itself again, else in this
+// process — its log in the log folder, and close it at the end.
 import { closeSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SHORT_DEADLINE_MS, type UnitSyncClient, connect, deadlineIn } from "../client/client.js";
 import { isUnavailable } from "../client/errors.js";
 import { VERSION } from "../version.js";
-import type { Agent } from "../agent/server.js";
+import { connectReconnecting } from "../client/reconnect.js";
 import type { Io } from "./io.js";
+import { DEFAULT_RECONNECT } from "./defaults.js";
+import { parseDuration } from "./duration.js";
+
+/** What `up` can stop: the agent it started. */
+export interface OwnAgent {
+  close(): Promise<void>;
+}
 
 export interface UpAgent {
   client: UnitSyncClient;
   /** The agent this `up` started, or undefined when it joined a running one. */
-  agent: Agent | undefined;
+  agent: OwnAgent | undefined;
   /** Closes the client and the agent this `up` started. */
   close(): Promise<void>;
 }
@@ -26,9 +34,9 @@ async function agentAnswers(client: UnitSyncClient): Promise<boolean> {
   }
 }
 
-export async function joinOrStartAgent(socketPath: string, logDir: string): Promise<UpAgent> {
+export async function joinOrStartAgent(socketPath: string, logDir: string, io?: Io): Promise<UpAgent> {
   let client = connect(socketPath);
-  let agent: Agent | undefined;
+  let agent: OwnAgent | undefined;
   let agentLog: number | undefined;
   const close = async () => {
     client.close();
@@ -37,7 +45,15 @@ export async function joinOrStartAgent(socketPath: string, logDir: string): Prom
     agentLog = undefined; // a late log line must not go to whatever file reuses the descriptor
   };
   try {
-    if (!(await agentAnswers(client))) {
+    const running = await agentAnswers(client);
+    if (!running && io?.self && io.self.length > 0) {
+      const { superviseAgent } = await import("./up-supervisor.js");
+      const say = (line: string) => io.stderr.write(`unitsync up: ${line}\n`);
+      agent = await superviseAgent(io.self, socketPath, logDir, say);
+      client.close();
+      // The start-up's calls ride out a restart of the agent.
+      client = connectReconnecting(socketPath, { reconnectMs: parseDuration(DEFAULT_RECONNECT, "--reconnect"), notice: say });
+    } else if (!running) {
       const { startAgent } = await import("../agent/server.js");
       const log = openSync(join(logDir, "agent.log"), "a");
       agentLog = log;
@@ -62,7 +78,7 @@ export async function joinOrStartAgent(socketPath: string, logDir: string): Prom
 }
 
 /** Keeps the agent serving until SIGINT or SIGTERM (`up --serve`). */
-export function serveUntilSignal(io: Io, agent: Agent): Promise<void> {
+export function serveUntilSignal(io: Io, agent: OwnAgent): Promise<void> {
   return new Promise((resolve) => {
     const stop = () => {
       for (const signal of ["SIGINT", "SIGTERM"]) io.signals.off(signal, stop);

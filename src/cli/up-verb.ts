@@ -54,7 +54,7 @@ export async function up(io: Io, paths: string[], options: UpOptions): Promise<n
   }
   const headers = new Map(checked.plan.units.map((u) => [u.command[0]!, u]));
   const logDir = makeLogDir(options.logDir);
-  const session = await joinOrStartAgent(socketPath, logDir);
+  const session = await joinOrStartAgent(socketPath, logDir, io);
   try {
     io.stderr.write(`unitsync up: ${files.length} scripts, agent on ${socketPath}${session.agent ? "" : " (already running)"}, logs in ${logDir}\n`);
     // Until the summary is written, a signal goes to the scripts; their exits are reported as usual.
@@ -93,7 +93,7 @@ async function upPlan(io: Io, paths: string[], options: UpOptions): Promise<numb
   const plan = loadPlanOrExplain(io, options.file, "up");
   if (!plan) return ExitCode.failed;
   const logDir = makeLogDir(options.logDir ?? plan.logDir);
-  const session = await joinOrStartAgent(socketPath, logDir);
+  const session = await joinOrStartAgent(socketPath, logDir, io);
   try {
     const external = plan.units.filter((u) => u.external).length;
     io.stderr.write(

@@ -60,6 +60,8 @@ export interface LockEvent {
   readonly unit: string;
   readonly leaseId: string;
   readonly holder: string;
+  /** The pid the lease was asked for by. */
+  readonly pid: number;
   readonly locks: readonly string[];
   /** With lock-granted after a wait: the holder whose release let it through. */
   readonly releasedBy: string;
@@ -414,6 +416,7 @@ export class LockTable {
       unit: lease.unit,
       leaseId: lease.id,
       holder: lease.holder,
+      pid: lease.pid,
       locks: lease.locks.map((l) => l.name),
       releasedBy,
       reason,

@@ -121,9 +121,20 @@ export async function acquireLease(client: UnitSyncClient, options: LeaseOptions
   const waitedMs = Number(granted.waitedMs);
   if (blockers.length > 0) say(`lock ${quoted(granted.locks)} granted after ${seconds(waitedMs)}`);
   // The stream stays open while the lease is held; its end without release() means the lease is gone.
+  // Across an agent restart the reconnecting client asks again with the same lease id: the new
+  // agent answers `granted` with `reclaimed` when it kept the lease reserved for this holder.
+  // Anything else (queued, or granted anew) means the lease lapsed in between and another holder
+  // may have had the locks: the lease is lost, and the new request is withdrawn.
   const lost = (async (): Promise<Error> => {
     try {
-      for (;;) if ((await messages.next()).done) return new Error("the agent ended the lease");
+      for (;;) {
+        const next = await messages.next();
+        if (next.done) return new Error("the agent ended the lease");
+        const event = next.value.event;
+        if (event.case === "granted" && event.value.reclaimed) continue;
+        call.abort();
+        return new Error("the agent restarted and the lease was not kept for it (its grace period was over)");
+      }
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
     }
