@@ -64,3 +64,33 @@ test.serial("up: kill -9 of its agent mid start-up; up restarts it, says so, and
   t.false(existsSync(socketPath), "no socket left behind");
   t.false(existsSync(`${socketPath}.journal`), "no journal left behind");
 });
+
+test.serial("up killed by SIGKILL: the agent it supervises sees its pipe close and stops, leaving no socket", async (t) => {
+  t.timeout(3 * LONG_WAIT);
+  const dir = tempDir(t);
+  const socketPath = join(dir, "up.sock");
+  const scripts = join(dir, "scripts");
+  const started = join(dir, "a-started");
+  mkdirSync(scripts);
+  const scriptPid = join(dir, "a.pid");
+  writeScript(scripts, "10-a", `echo $$ > '${scriptPid}'\nunitsync start a\ntouch '${started}'\nsleep 600`);
+  const up = spawnCli(["up", "--dir", scripts, "--log-dir", join(dir, "logs"), "--socket", socketPath]);
+  t.teardown(async () => void (await stopProcess(up, "SIGKILL")));
+  await until(() => existsSync(started), "a to start", LONG_WAIT);
+  const client = connect(socketPath, { separate: true });
+  const agentPid = (await client.ping({})).pid;
+  client.close();
+  t.teardown(() => {
+    if (alive(agentPid)) process.kill(agentPid, "SIGKILL");
+    // The script outlives a killed up (it leads its own process group): end it here.
+    try {
+      process.kill(-Number(readFileSync(scriptPid, "utf8")), "SIGKILL");
+    } catch {
+      // already gone
+    }
+  });
+  up.child.kill("SIGKILL");
+  await until(() => !alive(agentPid), "the agent to stop once up is gone", LONG_WAIT);
+  t.regex(readFileSync(join(dir, "logs", "agent.log"), "utf8"), /standard input closed \(the supervising parent is gone\)/);
+  t.false(existsSync(socketPath), "no socket left behind");
+});

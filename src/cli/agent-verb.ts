@@ -24,6 +24,7 @@ export interface AgentFlags extends GlobalOptions {
   journal?: unknown;
   /** --lock-grace: how long a lock held when the agent died stays reserved for its holder. */
   lockGrace?: string | number;
+  stopWithStdin?: boolean;
 }
 
 /** The journal beside the socket (same private directory): `<socket>.journal`. */
@@ -92,6 +93,13 @@ export async function agent(io: Io, options: AgentFlags): Promise<number> {
   // The handlers stay until the process exits: a second signal arriving after the shutdown must
   // not fall through to the default action and turn a clean exit into 143.
   for (const [signal, handler] of handlers) io.signals.on(signal, handler);
+  // A supervising parent holds the other end of our stdin: when it dies, even by SIGKILL, the
+  // pipe closes and the agent it started does not outlive it.
+  const parentGone = () => stop("standard input closed (the supervising parent is gone)");
+  if (options.stopWithStdin) {
+    process.stdin.once("end", parentGone).once("error", parentGone).resume();
+  }
   await running.closed;
+  if (options.stopWithStdin) process.stdin.off("end", parentGone).off("error", parentGone).destroy();
   return ExitCode.ok;
 }

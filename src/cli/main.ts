@@ -31,6 +31,7 @@ function build(io: Io) {
     .option("--max-stream-bytes <n>", "Bytes a watch or start stream may have waiting for a client that does not read (default 4194304)")
     .option("--journal [path]", "Journal of the state, replayed after a crash in the same boot (default: the socket path + .journal)")
     .option("--no-journal", "Keep the state in memory only")
+    .option("--stop-with-stdin", "Shut down when standard input closes: for a parent that supervises the agent (unitsync up)")
     .option("--lock-grace <duration>", "After a restart, how long a lock held when the agent died stays reserved for its holder to re-claim (default 10s)")
     .option("--socket-group <group>", "Share the socket with a group (name or gid): socket 0660, its new directory 0750 (default: 0600, only this user)")
     .example("unitsync agent --socket /run/unitsync.sock")

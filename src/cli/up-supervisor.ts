@@ -46,9 +46,11 @@ export async function superviseAgent(self: readonly string[], socketPath: string
   let child: ChildProcess | undefined;
   let closing = false;
   let failedStarts = 0;
-  const argv = [...self.slice(1), "agent", "--socket", socketPath, "--journal", defaultJournalPath(socketPath)];
+  const argv = [...self.slice(1), "agent", "--socket", socketPath, "--journal", defaultJournalPath(socketPath), "--stop-with-stdin"];
   const launch = (): ChildProcess => {
-    const next = spawn(self[0]!, argv, { stdio: ["ignore", log, log], detached: true });
+    // Its stdin is a pipe from `up` that is never written: if `up` dies, the agent sees it close and stops.
+    const next = spawn(self[0]!, argv, { stdio: ["pipe", log, log], detached: true });
+    next.stdin?.on("error", () => {}); // the agent gone first: nothing to tell
     next.once("exit", (code, signal) => {
       if (closing || child !== next) return;
       const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
