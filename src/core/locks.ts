@@ -1,93 +1,22 @@
 // The lock table: named locks with a capacity, leases granted atomically for a whole set of locks,
 // first come first served among requests that share a lock. Pure: no I/O, no timers.
-import { InvalidArgument, InvalidName, LimitExceeded, LockConflict } from "./errors.js";
-import { validateUnitName } from "./names.js";
+import { LockConflict } from "./errors.js";
+import {
+  DEFAULT_LOCK_LIMITS,
+  type LeaseView,
+  type LockBlocker,
+  type LockEvent,
+  type LockEventKind,
+  type LockGrant,
+  type LockLimits,
+  type LockRequest,
+  type LockSpec,
+  type LockView,
+  type UnitLockRecord,
+  checkLockRequest,
+} from "./lock-request.js";
 
-export interface LockSpec {
-  readonly name: string;
-  /** 0: the lock's capacity (1 for a new lock). */
-  readonly capacity: number;
-}
-
-export interface LockRequest {
-  /** Chosen by the client, unique per lease; a reserved lease is re-claimed by the same id. */
-  readonly leaseId: string;
-  readonly locks: readonly LockSpec[];
-  /** The unit the lease is for, or "". */
-  readonly unit: string;
-  /** Who made the call (`unitsync up` sets it to the script's name), or "". */
-  readonly owner: string;
-  readonly pid: number;
-}
-
-export interface LeaseView {
-  leaseId: string;
-  holder: string;
-  unit: string;
-  pid: number;
-  requestedAt: number;
-  grantedAt?: number;
-  reserved: boolean;
-  locks: string[];
-}
-
-export interface LockView {
-  name: string;
-  capacity: number;
-  holders: LeaseView[];
-  queue: LeaseView[];
-}
-
-/** Why one lock of a queued request has no room for it yet. */
-export interface LockBlocker {
-  lock: string;
-  capacity: number;
-  heldBy: string[];
-  queuedAhead: number;
-}
-
-export interface LockGrant {
-  locks: string[];
-  waitedMs: number;
-  reclaimed: boolean;
-}
-
-export type LockEventKind = "lock-requested" | "lock-granted" | "lock-released" | "lock-wait-ended";
-
-export interface LockEvent {
-  readonly kind: LockEventKind;
-  readonly time: number;
-  readonly unit: string;
-  readonly leaseId: string;
-  readonly holder: string;
-  /** The pid the lease was asked for by. */
-  readonly pid: number;
-  readonly locks: readonly string[];
-  /** With lock-granted after a wait: the holder whose release let it through. */
-  readonly releasedBy: string;
-  readonly reason: string;
-}
-
-/** The last lease of one unit, for the timeline. */
-export interface UnitLockRecord {
-  readonly leaseId: string;
-  readonly locks: readonly string[];
-  readonly requestedAt: number;
-  grantedAt?: number;
-  releasedAt?: number;
-  /** When it had to wait: who held what it needed last (holder label, and unit if any). */
-  waitedFor?: { holder: string; unit: string };
-}
-
-export interface LockLimits {
-  /** Lock names the table knows. */
-  locks: number;
-  locksPerRequest: number;
-  capacity: number;
-  leaseIdLength: number;
-}
-
-export const DEFAULT_LOCK_LIMITS: LockLimits = { locks: 10_000, locksPerRequest: 64, capacity: 100_000, leaseIdLength: 128 };
+export * from "./lock-request.js";
 
 interface LockState {
   readonly name: string;
@@ -264,44 +193,9 @@ export class LockTable {
 
   // ---- internals ------------------------------------------------------------------------------
 
-  /** Validates the whole request before anything changes; returns its locks without repeats. */
+  /** The request's locks without repeats, or the reason it is refused; nothing changes either way. */
   private check(request: LockRequest): LockSpec[] {
-    const { leaseId, locks } = request;
-    if (leaseId.length === 0) throw new InvalidArgument("lease id is empty; give every lock request a unique id, such as a random UUID");
-    if (leaseId.length > this.limits.leaseIdLength) throw new InvalidArgument(`lease id is ${leaseId.length} characters; the limit is ${this.limits.leaseIdLength}`);
-    if (locks.length === 0) throw new InvalidArgument("no locks requested; name at least one lock");
-    if (locks.length > this.limits.locksPerRequest) {
-      throw new LimitExceeded(`${locks.length} locks in one request; the limit is ${this.limits.locksPerRequest}`);
-    }
-    const specs = new Map<string, LockSpec>();
-    let fresh = 0;
-    for (const spec of locks) {
-      try {
-        validateUnitName(spec.name);
-      } catch (error) {
-        if (error instanceof InvalidName) throw new InvalidName(`invalid lock name (lock names follow the unit-name rule): ${error.message}`);
-        throw error;
-      }
-      if (!Number.isInteger(spec.capacity) || spec.capacity < 0 || spec.capacity > this.limits.capacity) {
-        throw new InvalidArgument(`lock "${spec.name}": capacity ${spec.capacity} is out of range 1-${this.limits.capacity}`);
-      }
-      const seen = specs.get(spec.name);
-      if (seen && seen.capacity !== spec.capacity && seen.capacity !== 0 && spec.capacity !== 0) {
-        throw new InvalidArgument(`lock "${spec.name}" is named twice with capacities ${seen.capacity} and ${spec.capacity}`);
-      }
-      const known = this.locks.get(spec.name);
-      if (known && spec.capacity !== 0 && spec.capacity !== known.capacity) {
-        throw new LockConflict(
-          `lock "${spec.name}" has capacity ${known.capacity}, not ${spec.capacity}: its first use fixed it; ask for "${spec.name}" or "${spec.name}:${known.capacity}"`,
-        );
-      }
-      if (!known && !seen) fresh++;
-      if (!seen || seen.capacity === 0) specs.set(spec.name, spec);
-    }
-    if (this.locks.size + fresh > this.limits.locks) {
-      throw new LimitExceeded(`the agent knows ${this.locks.size} locks; the limit is ${this.limits.locks}`);
-    }
-    return [...specs.values()];
+    return checkLockRequest(request, this.limits, (name) => this.locks.get(name)?.capacity, this.locks.size);
   }
 
   private lockFor(spec: LockSpec): LockState {
