@@ -3,24 +3,21 @@
 import { resolve } from "node:path";
 import { durationMs } from "../core/duration.js";
 import type { Condition } from "../core/status.js";
+import type { UnitSpec } from "../runner/unit-spec.js";
 
 export interface PlanDependency {
   name: string;
   condition: Condition;
 }
 
-export interface PlanUnit {
+/** The fields a plan unit hands to the runner as they are (see src/runner/unit-spec.ts). */
+export const RUN_FIELDS = ["command", "after", "ready", "readyTimeoutMs", "locks", "timeoutMs", "runTimeoutMs", "retries", "retryDelayMs"] as const;
+
+export interface PlanUnit extends Pick<UnitSpec, (typeof RUN_FIELDS)[number]> {
   name: string;
   /** argv: `run: "a b"` is ["sh", "-c", "a b"]; `script: x` is [<dir>/x]; empty when external. */
   command: string[];
   after: PlanDependency[];
-  ready: string[];
-  readyTimeoutMs: number;
-  locks: string[];
-  timeoutMs: number;
-  runTimeoutMs: number;
-  retries: number;
-  retryDelayMs: number;
   /** Added to the plan's env and the environment `up` runs in. */
   env: Record<string, string>;
   cwd: string;
