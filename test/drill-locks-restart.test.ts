@@ -5,7 +5,7 @@
 // leaves no timer behind.
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { type UnitSyncClient, connect } from "../src/client/client.js";
 import { EventKind } from "../gen/unitsync/v1/unitsync_pb.js";
 import { tempDir } from "./helpers/agent.js";
@@ -41,6 +41,20 @@ const holderVerbs: [string, (socketPath: string, command: string) => string[]][]
   ["unitsync lock dpkg --", (socketPath, command) => ["lock", "dpkg", "--unit", "holder", "--socket", socketPath, "--", "sh", "-c", command]],
   ["unitsync run --lock dpkg", (socketPath, command) => ["run", "holder", "--lock", "dpkg", "--socket", socketPath, "--", "sh", "-c", command]],
 ];
+
+/** An agent whose `dpkg` lease ("gone-lease" of unit "gone") dies with it: a bare lease stream from this process, never re-opened. */
+async function crashHoldingDpkg(t: ExecutionContext, socketPath: string): Promise<void> {
+  const agent = await agentAt(t, socketPath);
+  const gone = separateClient(socketPath);
+  const stop = new AbortController();
+  const stream = gone.acquireLocks({ leaseId: "gone-lease", unit: "gone", pid: 1, locks: [{ name: "dpkg", capacity: 0 }] }, { signal: stop.signal })[
+    Symbol.asyncIterator
+  ]();
+  t.is((await stream.next()).value?.event.case, "granted");
+  await crash(agent);
+  stop.abort();
+  gone.close();
+}
 
 for (const [verb, holderArgv] of holderVerbs) test.serial(`locks across a crash: a holder of dpkg (${verb}) re-claims it after kill -9 + restart; the waiter runs only after it`, async (t) => {
   t.timeout(4 * LONG_WAIT);
@@ -110,19 +124,9 @@ test.serial("locks across a crash: a reserved lease nobody re-claims is released
   t.timeout(4 * LONG_WAIT);
   const dir = tempDir(t);
   const socketPath = join(dir, "agent.sock");
-  let agent = await agentAt(t, socketPath);
-  // A holder that dies with the agent: a bare lease stream from this process, never re-opened.
-  const gone = separateClient(socketPath);
-  const stop = new AbortController();
-  const stream = gone.acquireLocks({ leaseId: "gone-lease", unit: "gone", pid: 1, locks: [{ name: "dpkg", capacity: 0 }] }, { signal: stop.signal })[
-    Symbol.asyncIterator
-  ]();
-  t.is((await stream.next()).value?.event.case, "granted");
-  await crash(agent);
-  stop.abort();
-  gone.close();
+  await crashHoldingDpkg(t, socketPath);
 
-  agent = await agentAt(t, socketPath, ["--lock-grace", "2s"]);
+  const agent = await agentAt(t, socketPath, ["--lock-grace", "2s"]);
   const waiter = spawnCli(["lock", "dpkg", "--unit", "next", "--socket", socketPath, "--", "echo", "next ran"]);
   t.teardown(async () => void (await stopProcess(waiter, "SIGKILL")));
   const w = await waiter.done;
@@ -143,17 +147,8 @@ test.serial("locks across a crash: a shutdown during the grace period leaves no 
   t.timeout(4 * LONG_WAIT);
   const dir = tempDir(t);
   const socketPath = join(dir, "agent.sock");
-  let agent = await agentAt(t, socketPath);
-  const gone = separateClient(socketPath);
-  const stop = new AbortController();
-  const stream = gone.acquireLocks({ leaseId: "gone-lease", unit: "gone", pid: 1, locks: [{ name: "dpkg", capacity: 0 }] }, { signal: stop.signal })[
-    Symbol.asyncIterator
-  ]();
-  t.is((await stream.next()).value?.event.case, "granted");
-  await crash(agent);
-  stop.abort();
-  gone.close();
-  agent = await agentAt(t, socketPath, ["--lock-grace", "1h"]);
+  await crashHoldingDpkg(t, socketPath);
+  const agent = await agentAt(t, socketPath, ["--lock-grace", "1h"]);
   const client = separateClient(socketPath);
   const lock = await dpkg(client);
   client.close();
