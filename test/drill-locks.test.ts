@@ -10,45 +10,8 @@ import { AcquireLocksRequestSchema, AcquireLocksResponseSchema, UnitSyncService 
 import { promiseClient } from "../src/rpc/service.js";
 import { socketTarget } from "../src/rpc/socket-path.js";
 import { eventually, withAgent } from "./helpers/agent.js";
-import { grpcMessage } from "./helpers/h2.js";
-
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** FIFO set locking as plainly as it can be said: a global queue, earlier requests block later ones on shared locks. */
-class Model {
-  capacity = new Map<string, number>();
-  live: { id: string; locks: string[]; granted: boolean }[] = [];
-  request(id: string, locks: { name: string; capacity: number }[]): boolean {
-    if (locks.some((l) => this.capacity.has(l.name) && l.capacity !== 0 && l.capacity !== this.capacity.get(l.name))) return false;
-    for (const l of locks) if (!this.capacity.has(l.name)) this.capacity.set(l.name, l.capacity || 1);
-    this.live.push({ id, locks: locks.map((l) => l.name), granted: false });
-    this.settle();
-    return true;
-  }
-  end(id: string) {
-    this.live = this.live.filter((r) => r.id !== id);
-    this.settle();
-  }
-  granted() {
-    return this.live.filter((r) => r.granted).map((r) => r.id).sort();
-  }
-  private settle() {
-    const blocked = new Set<string>();
-    for (const r of this.live) {
-      if (!r.granted && r.locks.every((l) => !blocked.has(l) && this.live.filter((o) => o.granted && o.locks.includes(l)).length < this.capacity.get(l)!)) r.granted = true;
-      if (!r.granted) r.locks.forEach((l) => blocked.add(l));
-    }
-  }
-}
+import { grpcMessage, random } from "./helpers/h2.js";
+import { LockModel as Model } from "./helpers/lock-model.js";
 
 interface Live {
   /** A kill cuts the holder's connection, as a process that dies would; a cancel ends the call. */
@@ -97,7 +60,7 @@ test("drill: 1,000 random requests, cancels and kills over the wire match the re
   let client = promiseClient(UnitSyncService, channel);
   const channels = [channel];
   t.teardown(() => channels.forEach((c) => c.close()));
-  const next = random(Number(process.env.UNITSYNC_FUZZ_SEED ?? 11));
+  const next = random(Number(process.env.UNITSYNC_FUZZ_SEED ?? 11)).next;
   const model = new Model();
   const live = new Map<string, Live>();
   const grants = new Map<string, number>();
@@ -115,7 +78,7 @@ test("drill: 1,000 random requests, cancels and kills over the wire match the re
         const r = next();
         return { name, capacity: model.capacity.has(name) && r < 0.5 ? 0 : r < 0.95 ? CAPACITY[name]! : CAPACITY[name]! + 1 };
       });
-      const accepted = model.request(id, locks);
+      const accepted = model.request(id, locks) === "ok";
       const request = { leaseId: id, unit: id, pid: 1, locks };
       let ended = false;
       const onMessage = (kind: string) => kind === "granted" && grants.set(id, (grants.get(id) ?? 0) + 1);
