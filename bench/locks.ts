@@ -9,17 +9,13 @@ import { startAgent } from "../src/agent/server.js";
 import { promiseClient } from "../src/rpc/service.js";
 import { socketTarget } from "../src/rpc/socket-path.js";
 import { UnitSyncService } from "../gen/unitsync/v1/unitsync_pb.js";
+import { percentile } from "./stats.js";
 
 /** A client on a connection of its own (grpc-js otherwise shares one per target in a process). */
 function ownConnection(socketPath: string) {
   const channel = new grpc.Client(socketTarget(socketPath), grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
   return Object.assign(promiseClient(UnitSyncService, channel), { close: () => channel.close() });
 }
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-};
 
 /** Figures: lock_handoff_p50_ms and lock_handoff_p99_ms (and how many handoffs were measured). */
 export async function lockHandoff(quick = false): Promise<Record<string, number>> {

@@ -11,6 +11,7 @@ import { connect } from "../src/client/client.js";
 import { startAgent } from "../src/agent/server.js";
 import { Registry } from "../src/core/registry.js";
 import { Journal, ReplayClock } from "../src/agent/journal.js";
+import { percentile } from "./stats.js";
 
 const identity = { bootId: "bench", pid1Start: "1" };
 const BIN = fileURLToPath(new URL("../../bin/unitsync.cjs", import.meta.url));
@@ -79,11 +80,6 @@ async function agentRestartMs(dir: string, units: number): Promise<number> {
     second.kill("SIGTERM");
     await stopped;
   }
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 async function wakeP50(dir: string, journal: boolean, iterations: number): Promise<number> {

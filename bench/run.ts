@@ -15,6 +15,7 @@ import { lockHandoff } from "./locks.js";
 import { servicesBench } from "./services.js";
 import { cpuMs, wakeSpanMs } from "./fanout.js";
 import { resilienceBench } from "./resilience.js";
+import { percentile } from "./stats.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin/unitsync.cjs");
@@ -31,10 +32,6 @@ const record = (key: string, value: number, digits = 2) => {
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-};
 const median = (values: number[]) => percentile(values, 50);
 
 function rssMb(pid: number): number {

@@ -12,6 +12,7 @@ import { performance } from "node:perf_hooks";
 import { connect } from "../src/client/client.js";
 import { startAgent } from "../src/agent/server.js";
 import { runUnit } from "../src/runner/run-unit.js";
+import { percentile } from "./stats.js";
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -26,7 +27,6 @@ function freePort(): Promise<number> {
   });
 }
 
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
 
 /** The service: after a random pause, `act` (listen or print), writing the epoch time it did so to `at`. */
 function service(kind: "tcp" | "log", port: number, at: string): string {
