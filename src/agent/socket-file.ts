@@ -67,6 +67,23 @@ export async function prepareSocketPath(path: string, gid?: number): Promise<voi
   if (await answers(path)) {
     throw new SocketFileError(`an agent is already serving on ${path}; stop it or choose another --socket`);
   }
+  // A stale socket stays until replaceStaleSocket, just before the bind: clients of the agent that
+  // died see a socket that refuses (and wait to reconnect), never a missing one, during the replay.
+}
+
+/**
+ * Removes a stale socket at `path` (one that no agent answers on) right before the caller binds
+ * it, so no client finds the path missing while a restarted agent replays its journal.
+ */
+export async function replaceStaleSocket(path: string): Promise<void> {
+  try {
+    if (!lstatSync(path).isSocket()) return; // prepareSocketPath refused anything else
+  } catch {
+    return; // nothing there
+  }
+  if (await answers(path)) {
+    throw new SocketFileError(`an agent is already serving on ${path}; stop it or choose another --socket`);
+  }
   unlinkSync(path); // a stale socket left by an agent that did not exit cleanly
 }
 
