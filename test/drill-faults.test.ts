@@ -21,25 +21,30 @@ interface WaitEnd {
 
 /** Opens a Start for `unit` and records how it ends; `began` resolves at the first message. */
 function openWait(client: UnitSyncClient, unit: string, deadline?: Date, signal?: AbortSignal) {
-  const call = client.start({ unit }, { ...(deadline ? { deadline } : {}), ...(signal ? { signal } : {}) }) as unknown as NodeJS.EventEmitter & AsyncIterable<unknown>;
+  const call = client.start({ unit }, { ...(deadline ? { deadline } : {}), ...(signal ? { signal } : {}) });
   const end: WaitEnd = { started: false, code: -1, details: "", ends: 0 };
   let began!: () => void;
   const beganPromise = new Promise<void>((resolve) => (began = resolve));
-  const done = new Promise<WaitEnd>((resolve) => {
-    call.on("data", (message: { event: { case?: string } }) => {
-      began();
-      if (message.event.case === "started") end.started = true;
-    });
-    call.on("status", (status: { code: number; details: string }) => {
-      end.ends++;
-      end.code = status.code;
-      end.details = status.details;
-      began();
-      // Later reports would still be counted: resolve after this turn.
-      setImmediate(() => resolve(end));
-    });
-    call.on("error", () => {}); // the status event carries the same
-  });
+  const ended = (code: number, details: string) => {
+    end.ends++;
+    end.code = code;
+    end.details = details;
+    began();
+  };
+  const done = (async () => {
+    try {
+      for await (const message of call) {
+        began();
+        if (message.event.case === "started") end.started = true;
+      }
+      ended(Code.OK, "");
+    } catch (error) {
+      ended((error as ServiceError).code, (error as ServiceError).details);
+    }
+    // Later reports would still be counted: resolve after this turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    return end;
+  })();
   return { began: beganPromise, done, end };
 }
 

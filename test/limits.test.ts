@@ -15,8 +15,9 @@ async function state(client: UnitSyncClient) {
 
 /** A Watch stream and what arrived on it. */
 function openWatch(client: UnitSyncClient) {
-  const call = client.watch({}) as AsyncIterable<{ message: { case?: string } }> & { cancel(): void };
-  const watch = { snapshotSeen: false, ended: false, cancel: () => call.cancel() };
+  const controller = new AbortController();
+  const call = client.watch({}, { signal: controller.signal });
+  const watch = { snapshotSeen: false, ended: false, cancel: () => controller.abort() };
   void (async () => {
     for await (const { message } of call) if (message.case === "snapshot") watch.snapshotSeen = true;
   })()

@@ -1,9 +1,10 @@
 // A typed promise client for one agent socket, with the deadline helpers every verb uses.
-import * as grpc from "@grpc/grpc-js";
-import { type PromiseClient, promiseClient } from "../rpc/service.js";
-import { socketTarget } from "../rpc/socket-path.js";
-import { OWNER_KEY } from "../rpc/status.js";
+import type { DescService } from "@bufbuild/protobuf";
+import type { PromiseClient } from "../rpc/service.js";
+import { OWNER_KEY } from "../rpc/metadata-keys.js";
 import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
+import { H2Channel } from "./h2-channel.js";
+import { promiseCalls } from "./promise-calls.js";
 
 export type UnitSyncClient = PromiseClient<typeof UnitSyncService> & {
   readonly socketPath: string;
@@ -18,19 +19,34 @@ export function deadlineIn(ms: number): Date | undefined {
   return ms > 0 ? new Date(Date.now() + ms) : undefined;
 }
 
+/** Channels shared by the clients of one process (per socket and owner), and how many use each. */
+const shared = new Map<string, { channel: H2Channel; users: number }>();
+
+/**
+ * A client for the agent on `socketPath`. Clients of one process share a connection unless
+ * `separate` asks for one of its own (a reconnect must not inherit a connection that just failed).
+ */
 export function connect(socketPath: string, options: { owner?: string; separate?: boolean } = {}): UnitSyncClient {
-  const channel = new grpc.Client(socketTarget(socketPath), grpc.credentials.createInsecure(), {
-    // One start-up script makes a handful of calls; never retry a call the agent refused.
-    "grpc.enable_retries": 0,
-    // Answers grow with the agent's state (a full event log is several MiB); the agent is trusted.
-    "grpc.max_receive_message_length": -1,
-    // A connection of its own, not one shared in the process (a reconnect must not inherit the
-    // backoff of the connection that just failed).
-    ...(options.separate ? { "grpc.use_local_subchannel_pool": 1 } : {}),
-  });
   const headers: Record<string, string> = options.owner ? { [OWNER_KEY]: options.owner } : {};
-  return Object.assign(promiseClient(UnitSyncService, channel, headers), {
-    socketPath,
-    close: () => channel.close(),
-  });
+  let channel: H2Channel;
+  let close: () => void;
+  if (options.separate) {
+    channel = new H2Channel(socketPath, headers);
+    close = () => channel.close();
+  } else {
+    const key = `${socketPath}\0${options.owner ?? ""}`;
+    let entry = shared.get(key);
+    if (!entry) shared.set(key, (entry = { channel: new H2Channel(socketPath, headers), users: 0 }));
+    entry.users++;
+    channel = entry.channel;
+    let closed = false;
+    close = () => {
+      if (closed) return;
+      closed = true;
+      if (--entry.users > 0) return;
+      shared.delete(key);
+      entry.channel.close();
+    };
+  }
+  return Object.assign(promiseCalls(UnitSyncService as DescService, channel) as PromiseClient<typeof UnitSyncService>, { socketPath, close });
 }

@@ -1,12 +1,19 @@
 // gRPC errors → a one-line reason and an exit code, the one mapping every verb uses.
-import { status as Code, type ServiceError } from "@grpc/grpc-js";
-import { ERROR_KIND_KEY } from "../rpc/status.js";
+import { ERROR_KIND_KEY } from "../rpc/metadata-keys.js";
+import { Status as Code } from "./status-codes.js";
 import { ExitCode } from "./exit-codes.js";
 
 export interface ClientFailure {
   exitCode: ExitCode;
   /** One line, lower case, saying why. */
   message: string;
+}
+
+/** What a failed call carries (the shape every gRPC client in Node gives its errors). */
+interface ServiceError extends Error {
+  code: number;
+  details: string;
+  metadata: { get(key: string): unknown[] };
 }
 
 function isServiceError(error: unknown): error is ServiceError {

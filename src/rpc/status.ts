@@ -1,6 +1,7 @@
 // The one place that picks gRPC status codes for core errors; anything unexpected is INTERNAL.
 import { status as Code, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { UnitSyncError, type ErrorKind } from "../core/errors.js";
+import { ERROR_KIND_KEY } from "./metadata-keys.js";
 
 const CODES: Record<ErrorKind, Code> = {
   "invalid-argument": Code.INVALID_ARGUMENT,
@@ -14,11 +15,7 @@ const CODES: Record<ErrorKind, Code> = {
   "fell-behind": Code.RESOURCE_EXHAUSTED,
 };
 
-/** Request metadata naming who makes a call; `unitsync up` sets it to each script's name. */
-export const OWNER_KEY = "unitsync-owner";
-
-/** Metadata key that tells clients which core error a FAILED_PRECONDITION came from. */
-export const ERROR_KIND_KEY = "unitsync-error-kind";
+export { ERROR_KIND_KEY, OWNER_KEY } from "./metadata-keys.js";
 
 /**
  * The gRPC error for `error`. Core errors keep their message; anything else becomes INTERNAL
