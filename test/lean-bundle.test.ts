@@ -75,6 +75,36 @@ test("verbs that only call the agent never read the agent bundle; the agent verb
   t.true(served.read.includes(AGENT_BUNDLE), "the agent verb runs the agent bundle");
 });
 
+/** Built-in modules grpc-js loads as it is set up and a client call of unitsync needs none of. */
+const GRPC_JS_BUILTINS = ["zlib", "dns"];
+
+test("the CLI bundle holds no grpc-js: client verbs speak HTTP/2 themselves", (t) => {
+  const bundle = readFileSync(CLI_BUNDLE, "utf8");
+  t.false(bundle.includes("// node_modules/@grpc/grpc-js/"), "the CLI bundle contains grpc-js");
+  t.true(readFileSync(AGENT_BUNDLE, "utf8").includes("// node_modules/@grpc/grpc-js/"), "the agent bundle carries grpc-js for the server");
+});
+
+test("client verbs set up no grpc-js; check and up -f still read plans", async (t) => {
+  const { run, start } = setup(t);
+  const dir = tempDir(t);
+  const agent = start("agent");
+  t.teardown(() => agent.spawned.child.kill("SIGKILL"));
+  await eventually(() => agent.spawned.stderr().includes("serving on"), "the agent to serve", 45_000);
+  for (const args of [["ping"], ["want", "app", "db"], ["start", "db"], ["complete", "db"], ["list"], ["status", "app"], ["locks"], ["timeline"]]) {
+    const report = await run(...args);
+    t.is(report.code, 0, args.join(" "));
+    for (const name of GRPC_JS_BUILTINS) t.false(report.builtins.includes(name), `${args.join(" ")} loaded ${name}`);
+  }
+  const plan = join(dir, "unitsync.yaml");
+  writeFileSync(plan, "units:\n  one:\n    run: \"true\"\n  two:\n    after: [one]\n    run: \"true\"\n");
+  const checked = await run("check", "-f", plan);
+  t.is(checked.code, 0, "check reads the plan");
+  agent.spawned.child.kill("SIGTERM");
+  await agent.report();
+  const up = await run("up", "-f", plan, "--socket", join(dir, "up.sock"));
+  t.is(up.code, 0, "up -f runs the plan");
+});
+
 test("the CLI bundle holds none of the agent's code", (t) => {
   const bundle = readFileSync(CLI_BUNDLE, "utf8");
   for (const marker of ["src/agent/server.ts", "src/agent/handlers.ts", "src/core/registry.ts", "node_modules/protobufjs/", "node_modules/@grpc/proto-loader/", "node_modules/@grpc/reflection/", "node_modules/grpc-health-check/"]) {
