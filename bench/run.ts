@@ -13,7 +13,7 @@ import { cliVsFloor } from "./floor.js";
 import { planBench } from "./plan.js";
 import { lockHandoff } from "./locks.js";
 import { servicesBench } from "./services.js";
-import { cpuMs, wakeSpanMs } from "./fanout.js";
+import { agentSpanMs, cpuMs, startedSent } from "./fanout.js";
 import { resilienceBench } from "./resilience.js";
 import { percentile } from "./stats.js";
 
@@ -247,14 +247,15 @@ async function waiters(): Promise<void> {
   while (waiting < count) await sleep(20);
   record("waiters_10k_rss_mb", rssMb(child.pid!), 1);
   await client.want({ unit: "gate", dependsOn: ["gate-root"] }).catch(() => {});
+  const sent0 = await startedSent(client);
   const cpu0 = cpuMs(child.pid!);
   const t0 = performance.now();
   await client.complete({ unit: "gate" });
   await done;
   record("waiters_10k_wake_ms", performance.now() - t0, 1);
-  // The agent's part alone: its CPU time over the fan-out, and its timeline's span.
+  // The agent's part alone: its CPU time over the fan-out, and the Complete → its last `started` written.
   record("waiters_10k_agent_cpu_ms", cpuMs(child.pid!) - cpu0, 0);
-  record("waiters_10k_core_span_ms", await wakeSpanMs(client, "gate", "w"), 0);
+  record("waiters_10k_agent_span_ms", await agentSpanMs(client, "gate", sent0, count), 1);
   for (const c of channels) c.close();
   client.close();
   await stop(child);
