@@ -19,6 +19,8 @@ import { percentile } from "./stats.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin/unitsync.cjs");
+// BENCH_AGENT_BIN=…/bin/unitsync.cjs times another build's agent with this bench (before/after).
+const AGENT_BIN = process.env.BENCH_AGENT_BIN ?? BIN;
 const QUICK = process.env.BENCH_QUICK === "1";
 const work = mkdtempSync(join(tmpdir(), "usb-"));
 // Every Node 20 process on these machines pays ~50 ms for NODE_EXTRA_CA_CERTS; figures are without it.
@@ -45,7 +47,7 @@ async function agentProcess(socket: string, flags: string[] = []): Promise<{ chi
   // BENCH_PROFILE=DIR writes a CPU profile of every agent process there (where the time goes).
   const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   if (process.env.BENCH_AGENT_NODE_FLAGS) profile.push(...process.env.BENCH_AGENT_NODE_FLAGS.split(" "));
-  const child = spawn(process.execPath, [...profile, BIN, "agent", "--socket", socket, ...flags], { env, stdio: "ignore" });
+  const child = spawn(process.execPath, [...profile, AGENT_BIN, "agent", "--socket", socket, ...flags], { env, stdio: "ignore" });
   for (;;) {
     const client = connect(socket);
     try {
