@@ -1,6 +1,7 @@
 // The UnitSyncService handlers: decode → core call → encode. Errors go through src/rpc/status.ts.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { performance } from "node:perf_hooks";
 import type * as grpc from "@grpc/grpc-js";
 import { LimitExceeded } from "../core/errors.js";
 import { declarePlan } from "../core/plan-declare.js";
@@ -44,9 +45,26 @@ export interface AgentContext {
   logError(error: unknown): void;
   /** The journal's live figures, when the agent has one. */
   journal?: { records: number; bytes: number; replayed: number };
+  /** `started` messages handed to Start streams, and when the last one was (ms since the epoch, sub-ms). */
+  startedSent: number;
+  lastStartedSentAt?: number;
 }
 
 type Handlers = ServiceHandlers<typeof UnitSyncService>;
+
+/** Counts a `started` message handed to a Start stream (Ping's started_sent, last_started_sent_at). */
+export function startedSent(ctx: AgentContext): void {
+  ctx.startedSent++;
+  ctx.lastStartedSentAt = performance.timeOrigin + performance.now();
+}
+
+/** A Timestamp of a time in ms since the epoch that keeps its fraction of a millisecond. */
+function preciseTimestamp(ms: number) {
+  const whole = Math.floor(ms);
+  const timestamp = timestampFromMs(whole);
+  timestamp.nanos += Math.floor((ms - whole) * 1_000_000);
+  return timestamp;
+}
 
 function ownerOf(call: { metadata: grpc.Metadata }): string {
   const value = call.metadata.get(OWNER_KEY)[0];
@@ -188,6 +206,8 @@ export function createHandlers(ctx: AgentContext): Handlers {
           journalRecords: BigInt(ctx.journal?.records ?? 0),
           journalBytes: BigInt(ctx.journal?.bytes ?? 0),
           replayedRecords: BigInt(ctx.journal?.replayed ?? 0),
+          startedSent: BigInt(ctx.startedSent),
+          ...(ctx.lastStartedSentAt === undefined ? {} : { lastStartedSentAt: preciseTimestamp(ctx.lastStartedSentAt) }),
         },
       };
     }),
@@ -278,6 +298,7 @@ export function createHandlers(ctx: AgentContext): Handlers {
           },
         }),
       );
+      startedSent(ctx);
     }),
 
     watch: serverStream<Parameters<Handlers["watch"]>[0]["request"], WatchResponse>(ctx, (request, signal, send) => {

@@ -9,7 +9,7 @@ import { LockTable } from "../core/locks.js";
 import { type Limits, Registry } from "../core/registry.js";
 import { serviceDefinition } from "../rpc/service.js";
 import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
-import { type AgentContext, createHandlers } from "./handlers.js";
+import { type AgentContext, createHandlers, startedSent } from "./handlers.js";
 import { listenReplacing, prepareSocketPath, removeSocketFile, resolveGroup, SocketFileError } from "./socket-file.js";
 import { addStandardServices } from "./standard-services.js";
 import { tracesWanted } from "./telemetry-env.js";
@@ -125,6 +125,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     shutdown: shutdown.signal,
     streams: 0,
     maxStreams: options.maxStreams ?? DEFAULT_MAX_STREAMS,
+    startedSent: 0,
     connections: () => sockets.size,
     logError: (error) => log(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   };
@@ -159,7 +160,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     "grpc.keepalive_time_ms": options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
     "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
   });
-  const plain = withStartResume(created, registry, target.startedBy);
+  const plain = withStartResume(created, registry, target.startedBy, () => startedSent(context));
   const handlers = journal ? withJournal(plain, journal, target, clock, context.logError) : plain;
   const budgeted = withStreamBudget(UnitSyncService, handlers, options.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES, context.logError, log);
   server.addService(serviceDefinition(UnitSyncService), budgeted);
