@@ -92,6 +92,28 @@ test.serial("a Watch client that never reads is ended at the stream bound; the a
   });
 });
 
+// The same events with no slow reader, for what the agent's RSS is without one (make drills only).
+test.serial("control for the slow reader: the same events and a healthy watcher, no slow reader", async (t) => {
+  if (!LONG) return t.pass();
+  const events = scale("UNITSYNC_SLOW_READER_EVENTS", 20_000, 200_000);
+  const agent = await spawnAgent(t, ["--max-units", String(events / 10 + 100), "--max-stream-bytes", String(256 * 1024)]);
+  const healthyClient = separateClient(agent.socketPath);
+  t.teardown(() => healthyClient.close());
+  const healthy = consume(healthyClient.watch({}));
+  await until(async () => (await agent.counts()).streams === 1, "the healthy watch to open");
+  const writers = [0, 1, 2, 3].map(() => separateClient(agent.socketPath));
+  t.teardown(() => writers.forEach((c) => c.close()));
+  let peakRss = processRss(agent.pid)!;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, processRss(agent.pid) ?? 0)), 50);
+  t.teardown(() => clearInterval(sampler));
+  await makeEvents(writers, events);
+  clearInterval(sampler);
+  const counts = await agent.counts();
+  await healthy.received(1 + counts.events + counts.droppedEvents);
+  figure(t, "slow-reader-control", { events: counts.events + counts.droppedEvents, agent_rss_peak_mib: mib(Math.max(peakRss, processRss(agent.pid)!)) });
+  t.pass();
+});
+
 test.serial("unitsync watch behind a paused pipe resumes from a new snapshot and shows every change", async (t) => {
   const agent = await spawnAgent(t, ["--max-stream-bytes", "65536"]);
   const watch = spawnCli(["watch", "-o", "json", "--socket", agent.socketPath]);
