@@ -10,7 +10,7 @@ import { type Limits, Registry } from "../core/registry.js";
 import { serviceDefinition } from "../rpc/service.js";
 import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { type AgentContext, createHandlers, startedSent } from "./handlers.js";
-import { listenPrivately, prepareSocketPath, removeSocketFile, replaceStaleSocket, resolveGroup, SocketFileError } from "./socket-file.js";
+import { listenReplacing, prepareSocketPath, removeSocketFile, resolveGroup, SocketFileError } from "./socket-file.js";
 import { addStandardServices } from "./standard-services.js";
 import { tracesWanted } from "./telemetry-env.js";
 import { DEFAULT_MAX_STREAM_BYTES, withStreamBudget } from "./stream-budget.js";
@@ -178,8 +178,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     }
   }
   try {
-    await replaceStaleSocket(options.socketPath); // then bound in the same tick
-    await listenPrivately(listener, options.socketPath, gid);
+    await listenReplacing(listener, options.socketPath, gid);
   } catch (error) {
     grace?.clear();
     await telemetry?.close();

@@ -7,7 +7,7 @@ import { DEFAULT_RECONNECT, DEFAULT_TIMEOUT } from "./defaults.js";
 import { keepText } from "./text-options.js";
 
 /** Options that accumulate when repeated; every other repeated flag takes its last value. */
-const REPEATABLE = new Set(["--", "after", "ready", "lock", "column"]);
+const REPEATABLE = new Set(["--", "after", "ready", "lock", "column", "allowHost"]);
 
 type Action = (...args: any[]) => Promise<number>;
 
@@ -116,7 +116,8 @@ function build(io: Io) {
     (await import("./web-verb.js")).web(io, options),
   )
     .option("--listen <host:port>", "Where to serve (default 127.0.0.1:9460; loopback only unless --public)")
-    .option("--public", "Allow a non-loopback --listen address")
+    .option("--public", "Allow a non-loopback --listen address (then any Host is answered)")
+    .option("--allow-host <name>", "On loopback, also answer requests for this Host (a proxy's name; *.example.com; * for any). Repeatable")
     .example("unitsync web --listen 127.0.0.1:9460");
   verb("up [...scripts]", "Run start-up scripts in parallel under an agent, with live progress and a timeline", async (scripts, options) =>
     (await import("./up-verb.js")).up(io, scripts, options),

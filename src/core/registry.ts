@@ -255,6 +255,14 @@ export class Registry {
     return this.view(unit);
   }
 
+  /** Registers `unit` as pending, with no dependency: a plan names it before anyone starts it. */
+  declare(unit: string, owner = ""): UnitView {
+    this.validName(unit);
+    this.store.checkNameLimit([unit], this.limits.units);
+    this.register(unit, owner);
+    return this.view(unit);
+  }
+
   // ---- internals ------------------------------------------------------------------------------
 
   private register(unit: string, owner: string): UnitRecord {
