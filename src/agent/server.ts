@@ -39,6 +39,8 @@ export interface AgentOptions {
   journal?: string;
   /** Which boot and container session this is (default: read from /proc); for tests. */
   journalIdentity?: BootIdentity;
+  /** Start empty on purpose: the journal's records are dropped, not replayed (`agent --fresh`). */
+  fresh?: boolean;
   /** Compact the journal once it is this large (and twice its size after the last compaction). */
   journalCompactBytes?: number;
   /** How long a lock lease held when the agent died stays reserved for its holder after replay (lock-grace.ts). */
@@ -70,7 +72,7 @@ export interface Agent {
   readonly socketPath: string;
   readonly registry: Registry;
   readonly context: AgentContext;
-  /** Ends waits (UNAVAILABLE) and streams, stops listening, removes the socket. Idempotent. */
+  /** Ends waits (UNAVAILABLE) and streams, stops listening, removes the socket; keeps the journal. Idempotent. */
   close(): Promise<void>;
   /** Resolves once the agent has closed. */
   readonly closed: Promise<void>;
@@ -89,10 +91,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   });
   // Lock events join the unit events in the one log, so watch and timeline see them in order.
   let journal: Journal | undefined;
+  // Once shutdown begins, the leases it ends are not released in the journal: they come back
+  // reserved for their holders when the agent is started again (an upgrade, a restart).
+  let stopping = false;
   const locks: LockTable = new LockTable({
     onEvent: (event) => {
       // Grants and releases go to the journal before the holder hears of them.
-      const entry = journal ? lockRecord(event, (name) => locks.capacityOf(name)) : undefined;
+      const entry = journal && !stopping ? lockRecord(event, (name) => locks.capacityOf(name)) : undefined;
       if (entry) {
         try {
           journal!.append(entry);
@@ -138,6 +143,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
           log,
           ...(options.journalIdentity ? { identity: options.journalIdentity } : {}),
           ...(options.journalCompactBytes ? { compactBytes: options.journalCompactBytes } : {}),
+          ...(options.fresh ? { fresh: true } : {}),
         },
         target,
         clock,
@@ -193,6 +199,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      stopping = true;
+      locks.stop(); // the leases shutdown ends pass to nobody
       grace?.clear();
       standard.notServing(); // health watchers and checks on open connections see it first
       listener.close();
@@ -210,7 +218,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       });
       for (const socket of sockets) socket.destroy();
       await telemetry?.close();
-      journal?.close(true); // a clean shutdown ends the state on purpose: the next agent starts empty
+      // The state belongs to the boot and container session, not to this process: an agent stopped
+      // on purpose (an upgrade, a service restart) keeps its journal for the next one.
+      journal?.close(false);
       log("stopped");
       resolveClosed();
     })());

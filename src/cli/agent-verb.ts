@@ -25,6 +25,8 @@ export interface AgentFlags extends GlobalOptions {
   /** --lock-grace: how long a lock held when the agent died stays reserved for its holder. */
   lockGrace?: string | number;
   stopWithStdin?: boolean;
+  /** --fresh: drop the journal's state instead of replaying it. */
+  fresh?: boolean;
 }
 
 /** The journal beside the socket (same private directory): `<socket>.journal`. */
@@ -75,8 +77,9 @@ export async function agent(io: Io, options: AgentFlags): Promise<number> {
     const socketGroup = options.socketGroup === undefined ? {} : { socketGroup: String(options.socketGroup) };
     const journal =
       options.journal === false ? {} : { journal: typeof options.journal === "string" ? options.journal : defaultJournalPath(socketPath) };
+    const fresh = options.fresh === true ? { fresh: true } : {};
     const lockGrace = options.lockGrace === undefined ? {} : { lockGraceMs: parseDuration(options.lockGrace, "--lock-grace") };
-    running = await startAgent({ socketPath, version: VERSION, log, ...limits, ...socketGroup, ...journal, ...lockGrace, telemetryEnv: io.env });
+    running = await startAgent({ socketPath, version: VERSION, log, ...limits, ...socketGroup, ...journal, ...fresh, ...lockGrace, telemetryEnv: io.env });
   } catch (error) {
     if (error instanceof SocketFileError) {
       printError(io, `agent: ${error.message}`);
