@@ -22,6 +22,8 @@ import { withStartResume } from "./start-resume.js";
 import { DEFAULT_LOCK_GRACE_MS, type LockGrace, restoreLeases } from "./lock-grace.js";
 import { type HeldLease, lockRecord } from "./journal-ops.js";
 
+export { collectStartupGarbage } from "./startup-garbage.js";
+
 export interface AgentOptions {
   socketPath: string;
   version: string;
