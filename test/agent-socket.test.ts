@@ -80,20 +80,24 @@ test("a stale socket is replaced without the path ever going missing, so no clie
   await new Promise<void>((resolve) => holder.listen(join(dir, "holder.sock"), resolve));
   linkSync(join(dir, "holder.sock"), spare);
   await new Promise((resolve) => holder.close(resolve));
-  // A process that looks at the path as fast as it can while the window file exists.
+  // A process that looks at the path as fast as it can while the window file (naming the restart) exists.
   const window = join(dir, "window");
   const done = join(dir, "done");
   const watcher = spawnProcess(process.execPath, [
     "-e",
     `const fs = require("node:fs"); const [path, window, done] = process.argv.slice(1); let misses = 0, looks = 0;
      console.log("watching");
+     const round = () => { try { return fs.readFileSync(window, "utf8"); } catch { return ""; } };
      for (let i = 0; ; i++) {
        if (i % 256 === 0 && fs.existsSync(done)) break;
-       if (!fs.existsSync(window)) continue;
+       const before = round();
+       if (before === "") continue;
        looks++;
        let missing = false;
        try { fs.lstatSync(path); } catch { missing = true; }
-       if (missing && fs.existsSync(window)) misses++;
+       // Missing while the same restart's window was open before and after the look (a look that
+       // straddles two restarts could see the path between one agent's close and the next link).
+       if (missing && round() === before) misses++;
      }
      console.log(JSON.stringify({ misses, looks }));`,
     socketPath,
@@ -104,7 +108,7 @@ test("a stale socket is replaced without the path ever going missing, so no clie
   await eventually(() => watcher.stdout().includes("watching"), "the watcher to start");
   for (let i = 0; i < 20; i++) {
     linkSync(spare, socketPath);
-    writeFileSync(window, "");
+    writeFileSync(window, `restart ${i}`);
     const agent = await startAgent({ socketPath, version: "test", graceMs: 500 });
     unlinkSync(window);
     t.is(await answers(socketPath), "test");
