@@ -13,12 +13,14 @@ import { cliVsFloor } from "./floor.js";
 import { planBench } from "./plan.js";
 import { lockHandoff } from "./locks.js";
 import { servicesBench } from "./services.js";
-import { cpuMs, wakeSpanMs } from "./fanout.js";
+import { agentSpanMs, cpuMs, startedSent } from "./fanout.js";
 import { resilienceBench } from "./resilience.js";
 import { percentile } from "./stats.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin/unitsync.cjs");
+// BENCH_AGENT_BIN=…/bin/unitsync.cjs times another build's agent with this bench (before/after).
+const AGENT_BIN = process.env.BENCH_AGENT_BIN ?? BIN;
 const QUICK = process.env.BENCH_QUICK === "1";
 const work = mkdtempSync(join(tmpdir(), "usb-"));
 // Every Node 20 process on these machines pays ~50 ms for NODE_EXTRA_CA_CERTS; figures are without it.
@@ -45,7 +47,7 @@ async function agentProcess(socket: string, flags: string[] = []): Promise<{ chi
   // BENCH_PROFILE=DIR writes a CPU profile of every agent process there (where the time goes).
   const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   if (process.env.BENCH_AGENT_NODE_FLAGS) profile.push(...process.env.BENCH_AGENT_NODE_FLAGS.split(" "));
-  const child = spawn(process.execPath, [...profile, BIN, "agent", "--socket", socket, ...flags], { env, stdio: "ignore" });
+  const child = spawn(process.execPath, [...profile, AGENT_BIN, "agent", "--socket", socket, ...flags], { env, stdio: "ignore" });
   for (;;) {
     const client = connect(socket);
     try {
@@ -247,14 +249,15 @@ async function waiters(): Promise<void> {
   while (waiting < count) await sleep(20);
   record("waiters_10k_rss_mb", rssMb(child.pid!), 1);
   await client.want({ unit: "gate", dependsOn: ["gate-root"] }).catch(() => {});
+  const sent0 = await startedSent(client);
   const cpu0 = cpuMs(child.pid!);
   const t0 = performance.now();
   await client.complete({ unit: "gate" });
   await done;
   record("waiters_10k_wake_ms", performance.now() - t0, 1);
-  // The agent's part alone: its CPU time over the fan-out, and its timeline's span.
+  // The agent's part alone: its CPU time over the fan-out, and the Complete → its last `started` written.
   record("waiters_10k_agent_cpu_ms", cpuMs(child.pid!) - cpu0, 0);
-  record("waiters_10k_core_span_ms", await wakeSpanMs(client, "gate", "w"), 0);
+  record("waiters_10k_agent_span_ms", await agentSpanMs(client, "gate", sent0, count), 1);
   for (const c of channels) c.close();
   client.close();
   await stop(child);

@@ -1,6 +1,6 @@
 // Services bench: how soon a dependent starts after a service is ready. ready_tcp_ms: from the
-// moment the service's port accepts to the dependent's `started` (the tcp check polls: 50 ms,
-// doubling to 1 s); ready_log_ms: from the moment the service writes its line to the dependent's
+// moment the service's port accepts to the dependent's `started` (the tcp check polls: every 25 ms for
+// 2 s, then doubling to 1 s); ready_log_ms: from the moment the service writes its line to the dependent's
 // `started` (pushed). Each run: a real `node` service under runUnit, a real agent on a Unix
 // socket, a real Start stream for the dependent; the service listens or prints after a random
 // 0-300 ms, so the poll's phase is sampled, not fixed. p50 (and p90) over the runs.

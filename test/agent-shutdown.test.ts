@@ -42,7 +42,7 @@ test("close() ends every open Start with UNAVAILABLE 'agent shutting down', remo
 });
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  test(`${signal} to a real agent process: a waiting \`unitsync start\` exits 3, the agent exits 0 and removes its socket`, async (t) => {
+  test(`${signal} to a real agent process: a waiting \`unitsync start --reconnect 0\` exits 3, the agent exits 0, removes its socket and keeps its journal`, async (t) => {
     const socketPath = join(tempDir(t), "agent.sock");
     const agent = spawnCli(["agent", "--socket", socketPath]);
     t.teardown(() => void agent.child.kill("SIGKILL"));
@@ -51,7 +51,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 
     const want = await spawnCli(["want", "x", "dep", "--socket", socketPath]).done;
     t.is(want.code, 0, want.stderr);
-    const start = spawnCli(["start", "x", "--socket", socketPath]);
+    const start = spawnCli(["start", "x", "--socket", socketPath, "--reconnect", "0"]);
     t.teardown(() => void start.child.kill("SIGKILL"));
     await eventually(() => start.stdout().includes('Unit "x" is waiting for dependencies'), "start to wait", 45_000);
 
@@ -62,6 +62,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     const stopped = await within(agent.done, 45_000, "the agent to exit");
     t.is(stopped.code, 0, stopped.stderr);
     t.false(existsSync(socketPath), "the socket file is gone");
+    t.true(existsSync(`${socketPath}.journal`), "the journal stays for the next agent");
 
     const lines = stopped.stderr.trimEnd().split("\n");
     t.regex(lines[0]!, new RegExp(`^unitsync agent: serving on ${socketPath} \\(pid \\d+, version .+\\)$`));

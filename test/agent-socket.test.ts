@@ -1,5 +1,6 @@
 // The agent's socket file: 0600 socket, 0700 directory, live/stale/foreign files at the path, path length.
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { linkSync, readdirSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, unlinkSync, writeFileSync, existsSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
 import { connect } from "../src/client/client.js";
@@ -67,6 +68,58 @@ test("a stale socket file left by a killed process is replaced", async (t) => {
   await serve(t, socketPath);
   t.is(await answers(socketPath), "test");
   t.is(statSync(socketPath).mode & 0o777, 0o600);
+});
+
+test("a stale socket is replaced without the path ever going missing, so no client takes it for no agent at all", async (t) => {
+  const dir = tempDir(t);
+  const socketPath = join(dir, "agent.sock");
+  // A socket inode nobody listens on, kept under a spare name: linked to the path, it is the stale
+  // socket an agent killed by SIGKILL leaves.
+  const spare = join(dir, "stale");
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(join(dir, "holder.sock"), resolve));
+  linkSync(join(dir, "holder.sock"), spare);
+  await new Promise((resolve) => holder.close(resolve));
+  // A process that looks at the path as fast as it can while the window file (naming the restart) exists.
+  const window = join(dir, "window");
+  const done = join(dir, "done");
+  const watcher = spawnProcess(process.execPath, [
+    "-e",
+    `const fs = require("node:fs"); const [path, window, done] = process.argv.slice(1); let misses = 0, looks = 0;
+     console.log("watching");
+     const round = () => { try { return fs.readFileSync(window, "utf8"); } catch { return ""; } };
+     for (let i = 0; ; i++) {
+       if (i % 256 === 0 && fs.existsSync(done)) break;
+       const before = round();
+       if (before === "") continue;
+       looks++;
+       let missing = false;
+       try { fs.lstatSync(path); } catch { missing = true; }
+       // Missing while the same restart's window was open before and after the look (a look that
+       // straddles two restarts could see the path between one agent's close and the next link).
+       if (missing && round() === before) misses++;
+     }
+     console.log(JSON.stringify({ misses, looks }));`,
+    socketPath,
+    window,
+    done,
+  ]);
+  t.teardown(() => void watcher.child.kill("SIGKILL"));
+  await eventually(() => watcher.stdout().includes("watching"), "the watcher to start");
+  for (let i = 0; i < 20; i++) {
+    linkSync(spare, socketPath);
+    writeFileSync(window, `restart ${i}`);
+    const agent = await startAgent({ socketPath, version: "test", graceMs: 500 });
+    unlinkSync(window);
+    t.is(await answers(socketPath), "test");
+    await agent.close();
+  }
+  writeFileSync(done, "");
+  const result = await watcher.done;
+  const { misses, looks } = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as { misses: number; looks: number };
+  t.true(looks > 0, "the watcher looked during the restarts");
+  t.is(misses, 0, `the socket path was missing ${misses} of ${looks} looks`);
+  t.deepEqual(readdirSync(dir).filter((name) => name.startsWith(".unitsync-")), [], "no temporary socket left");
 });
 
 test("a regular file at the socket path is refused and left in place", async (t) => {

@@ -26,6 +26,33 @@ test("ping reports version, protocol, pid and live counts", async (t) => {
   t.true(busy.uptimeMs >= fresh.uptimeMs);
 });
 
+test("ping counts the started messages sent to Start calls, and when the last one went", async (t) => {
+  const { client } = await withAgent(t);
+  const fresh = (await client.ping({})).counts!;
+  t.is(fresh.startedSent, 0n);
+  t.is(fresh.lastStartedSentAt, undefined);
+
+  t.is(await consume(client.start({ unit: "tools", startId: "s1" })).ended, undefined); // started at once
+  const once = (await client.ping({})).counts!;
+  t.is(once.startedSent, 1n);
+  t.truthy(once.lastStartedSentAt);
+
+  // Two waiters woken by one completion, and a resumed start (its started is sent again).
+  await client.want({ unit: "ide", dependsOn: ["gate"] });
+  await client.want({ unit: "web", dependsOn: ["gate"] });
+  await client.want({ unit: "gate", dependsOn: ["gate-root"] });
+  const waits = [consume(client.start({ unit: "ide" })), consume(client.start({ unit: "web" }))];
+  await Promise.all(waits.map((w) => w.received(1)));
+  t.is((await client.ping({})).counts!.startedSent, 1n, "waiting is not started");
+  await client.complete({ unit: "gate" });
+  t.deepEqual(await Promise.all(waits.map((w) => w.ended)), [undefined, undefined]);
+  t.is(await consume(client.start({ unit: "tools", startId: "s1" })).ended, undefined);
+  const after = (await client.ping({})).counts!;
+  t.is(after.startedSent, 4n);
+  const ms = (ts: { seconds: bigint; nanos: number }) => Number(ts.seconds) * 1_000 + ts.nanos / 1e6;
+  t.true(ms(after.lastStartedSentAt!) > ms(once.lastStartedSentAt!), "the last one is the newest");
+});
+
 test("want registers the unit and declares its dependencies with their current state", async (t) => {
   const { client } = await withAgent(t);
   const { unit } = await client.want({ unit: "ide", dependsOn: ["git-clone", "env-setup"] });

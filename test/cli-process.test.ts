@@ -130,10 +130,10 @@ test("no agent: exit 3 with one stderr line naming the socket path and 'unitsync
   t.true(viaEnv.stderr.includes(socket));
 });
 
-test("SIGTERM to the agent ends a waiting start with exit 3; the agent exits 0 and removes its socket", async (t) => {
+test("SIGTERM to the agent ends a waiting start --reconnect 0 with exit 3; the agent exits 0 and removes its socket", async (t) => {
   const { run, spawn, client, agent, socketPath } = await withAgentProcess(t);
   t.is((await run(["want", "b", "a"])).code, 0);
-  const startB = spawn(["start", "b"]);
+  const startB = spawn(["start", "b", "--reconnect", "0"]);
   await unitWaiting(client, "b");
   agent.child.kill("SIGTERM");
   const b = await startB.done;

@@ -57,6 +57,10 @@ test("timeline prints a table of every unit and the critical chain section", asy
     t.regex(result.stdout, new RegExp(`^${name}\\s+completed\\s+\\+\\d\\S*\\s+\\+\\d\\S*\\s+\\d\\S*\\s+\\d\\S*\\s+ok$`, "m"), name);
   }
   t.regex(result.stdout, /\nCritical chain [^\n]*:\na @\S+ \+\S+\n└─c @\S+ \+\S+\n  └─d @\S+ \+\S+\n$/);
+  // Rows in the order units started (b registered first, a started first), as the picture draws them.
+  const order = result.stdout.split("\n\n")[0]!.split("\n").slice(1).map((line) => line.split(/\s+/)[0]);
+  t.is(order[0], "a");
+  t.is(order[3], "d");
 });
 
 test("timeline with no units says so", async (t) => {

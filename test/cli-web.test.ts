@@ -16,9 +16,9 @@ async function urlOf(spawned: ReturnType<Awaited<ReturnType<typeof withAgentProc
   return spawned.stdout().split("\n")[0]!;
 }
 
-function http(method: string, url: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function http(method: string, url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method }, (res) => {
+    const req = request(url, { method, headers }, (res) => {
       let body = "";
       res.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
@@ -83,6 +83,34 @@ test("web serves the page on loopback, refuses every method but GET and HEAD, an
   t.is(result.code, 0, result.stderr);
   t.regex(await streamEnded, /event: state\ndata: \{/);
   t.regex(result.stderr, /SIGTERM received, stopping/);
+});
+
+test("web on loopback answers only requests addressed to a loopback name (no DNS rebinding)", async (t) => {
+  const { spawn } = await withAgentProcess(t);
+  const web = spawn(["web", "--listen", "127.0.0.1:0"]);
+  const url = await urlOf(web);
+  const port = new URL(url).port;
+  for (const host of ["attacker.example", `attacker.example:${port}`, `192.168.1.10:${port}`]) {
+    for (const path of ["", "state.json", "events"]) {
+      const answer = await http("GET", url + path, { host });
+      t.is(answer.status, 421, `Host: ${host} /${path}`);
+      t.is(answer.body, "421 misdirected request: this page answers only to localhost; add --allow-host for a proxy's name\n");
+    }
+  }
+  for (const host of [`localhost:${port}`, `LOCALHOST:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, "localhost"]) {
+    t.is((await http("GET", url + "state.json", { host })).status, 200, `Host: ${host}`);
+  }
+  t.is((await stopProcess(web, "SIGTERM")).code, 0);
+  // A proxy in front of the page (Coder's dashboard) forwards its own name: allowed by name only.
+  const proxied = spawn(["web", "--listen", "127.0.0.1:0", "--allow-host", "coder.example.com", "--allow-host", "*.apps.example.com"]);
+  const proxiedUrl = await urlOf(proxied);
+  for (const [host, status] of [["coder.example.com", 200], ["w--u.apps.example.com:443", 200], ["apps.example.com", 421], ["evilcoder.example.com", 421]] as const) {
+    t.is((await http("GET", proxiedUrl + "state.json", { host })).status, status, `Host: ${host}`);
+  }
+  t.is((await stopProcess(proxied, "SIGTERM")).code, 0);
+  const bad = await cli(["web", "--allow-host", "exa mple", "--socket", "/tmp/unitsync-views-test-unused.sock"]);
+  t.is(bad.code, 2);
+  t.is(bad.stderr, "unitsync: web: --allow-host exa mple: expected a host name, *.domain or *\n");
 });
 
 test("web exits 0 on SIGINT too", async (t) => {

@@ -83,7 +83,7 @@ async function cliWaiters(t: ExecutionContext, socketPath: string, units: string
   return spawned;
 }
 
-test("SIGTERM with waiting Starts: every wait ends UNAVAILABLE, every CLI exits 3, the agent exits 0", async (t) => {
+test("SIGTERM with waiting Starts: every wait ends UNAVAILABLE, every CLI (--reconnect 0) exits 3, the agent exits 0", async (t) => {
   const agent = await spawnAgent(t);
   const n = scale("UNITSYNC_DRILL_SIGTERM_WAITS", 100, 1_000);
   const pool = clients(() => separateClient(agent.socketPath), 4);
@@ -96,7 +96,7 @@ test("SIGTERM with waiting Starts: every wait ends UNAVAILABLE, every CLI exits 
     await paced(i);
     waits.push(openWait(pool[i % pool.length]!, unit));
   }
-  const processes = await cliWaiters(t, agent.socketPath, cliUnits);
+  const processes = await cliWaiters(t, agent.socketPath, cliUnits, ["--reconnect", "0"]);
   await until(async () => (await agent.counts()).waiters === n + cliUnits.length, `${n + cliUnits.length} waiters`, 30_000);
 
   const agentRss = processRss(agent.pid) ?? 0;

@@ -113,6 +113,37 @@ function tryKill(pid: number): void {
   }
 }
 
+/** Whether any process of the group `pgid` is still alive. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops the process group `pgid` and resolves once it is gone: the agent in it writes its journal
+ * and code cache as it exits, and the test's directory must not be removed under it. SIGKILL
+ * after 30 s, for an agent that never stops.
+ */
+async function stopGroup(pgid: number): Promise<void> {
+  tryKill(-pgid);
+  const started = Date.now();
+  // A zombie nobody reaps still counts as alive: give up a while after the SIGKILL.
+  while (groupAlive(pgid) && Date.now() - started < 40_000) {
+    if (Date.now() - started > 30_000) {
+      try {
+        process.kill(-pgid, "SIGKILL");
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** The scripts of main.tf's coder_script resources, with the template's locals filled in. */
 function coderScripts(): Map<string, string> {
   const tf = readFileSync(join(EXAMPLES, "coder/main.tf"), "utf8");
@@ -150,7 +181,7 @@ test("the Coder template's scripts, started all at once as Coder does, run in de
   const runs = [...scripts].reverse().map(([name, script]) => {
     writeFileSync(join(dir, `${name}.sh`), script, { mode: 0o755 });
     const child = spawn("sh", [join(dir, `${name}.sh`)], { env, stdio: "ignore", detached: name === "unitsync_agent" });
-    if (name === "unitsync_agent") t.teardown(() => void tryKill(-child.pid!));
+    if (name === "unitsync_agent") t.teardown(() => stopGroup(child.pid!));
     return { name, done: new Promise<number>((resolve) => child.once("close", (code) => resolve(code ?? 1))) };
   });
   for (const run of runs) t.is(await run.done, 0, `${run.name} failed`);

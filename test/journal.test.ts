@@ -85,7 +85,7 @@ test("an agent replays its journal: the same units, edges, statuses, owners, rea
   copyFileSync(journal, copy); // what a crash leaves
   owned.close();
   await first.stop();
-  t.false(existsSync(journal), "a clean shutdown removes the journal");
+  t.true(existsSync(journal), "a clean shutdown keeps the journal");
 
   const second = await agentOn(dir, "b", copy);
   t.teardown(second.stop);
@@ -132,8 +132,6 @@ test("a journal cut at every byte offset of its last record replays to the state
     await agent.client.complete({ unit: "env-setup" });
     const again = readFileSync(path);
     t.deepEqual(decodeRecords(again).droppedBytes, 0);
-    await agent.client.want({ unit: "x", dependsOn: ["y"] }); // keep the file: close() removes it
-    copyFileSync(path, `${path}.kept`);
     await agent.stop();
     cuts++;
   }
@@ -223,6 +221,34 @@ test("kill -9 of a real agent: a new agent on the same socket serves the same gr
   const none = await spawnAgent(t, ["--no-journal"]);
   await none.client.want({ unit: "a", dependsOn: ["b"] });
   t.false(existsSync(`${none.socketPath}.journal`));
+});
+
+test("a start refused at once because a dependency failed is journalled: kill -9 and replay give the same state", async (t) => {
+  const agent = await spawnAgent(t);
+  for await (const _ of agent.client.start({ unit: "git-clone" })) void _;
+  await agent.client.fail({ unit: "git-clone", reason: "no network" });
+  await agent.client.want({ unit: "ide", dependsOn: ["git-clone"] });
+  // Refused before any message, each after asking to start (the timeline keeps when).
+  for (const unit of ["ide", "tests"]) {
+    if (unit === "tests") await agent.client.want({ unit: "tests", dependsOn: ["ide"] });
+    const refused = consume(agent.client.start({ unit }));
+    t.regex((await refused.ended)?.details ?? "", /dependency "git-clone" failed/);
+    t.is(refused.messages.length, 0, "refused before any message");
+  }
+  const before = await state(agent.client);
+  t.true(before.units.some((u) => u.name === "tests"));
+  agent.spawned.child.kill("SIGKILL");
+  await agent.spawned.done;
+  const { spawnCli } = await import("./helpers/cli.js");
+  const restarted = spawnCli(["agent", "--socket", agent.socketPath]);
+  t.teardown(() => void restarted.child.kill("SIGKILL"));
+  const client = connect(agent.socketPath, { separate: true });
+  t.teardown(() => client.close());
+  await until(async () => (await client.ping({}), true), "the restarted agent");
+  t.deepEqual(await state(client), before);
+  const counts = (await client.ping({})).counts!;
+  t.is(counts.replayedRecords, counts.journalRecords, restarted.stderr());
+  t.notRegex(restarted.stderr(), /not replayed/);
 });
 
 test("a declared plan, process reports and a new attempt replay through the same calls", async (t) => {

@@ -79,3 +79,28 @@ test("DeclarePlan over the wire: declared at once, a cycle is FAILED_PRECONDITIO
   t.regex(error!.message, /cycle detected: clone -> ide -> clone/);
   t.is((await client.getGraph({})).edges.length, 2);
 });
+
+test("a plan registers every unit it names, those with no dependencies too, pending and visible before anyone starts them", (t) => {
+  const registry = new Registry();
+  declarePlan(registry, [{ name: "clone", after: [] }, { name: "db", after: [] }, { name: "ide", after: [{ name: "clone", condition: "completed" }] }], "plan");
+  t.deepEqual(
+    registry.list().map((u) => `${u.name}:${u.status}:${u.owner}`),
+    ["clone:pending:plan", "db:pending:plan", "ide:pending:plan"],
+  );
+});
+
+test("a plan past the unit or dependency limit is refused whole, changing nothing", (t) => {
+  const registry = new Registry({ limits: { units: 4, dependenciesPerUnit: 2 } });
+  registry.want("x", ["y"]);
+  const before = snapshot(registry);
+  t.throws(() => declarePlan(registry, [{ name: "a", after: [] }, { name: "b", after: [{ name: "c", condition: "completed" }] }]), {
+    message: "the plan names 3 new units and the agent holds 2; the limit is 4",
+  });
+  t.throws(
+    () => declarePlan(registry, [{ name: "x", after: [{ name: "a", condition: "completed" }, { name: "b", condition: "completed" }] }]),
+    { message: 'unit "x" would have 3 dependencies; the limit is 2' },
+  );
+  t.deepEqual(snapshot(registry), before);
+  declarePlan(registry, [{ name: "x", after: [{ name: "a", condition: "completed" }] }]);
+  t.is(registry.counts().units, 1, "x is registered; a and y are only named");
+});

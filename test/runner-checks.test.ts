@@ -24,7 +24,11 @@ test("http and https checks are URLs; log is a regular expression; exec and file
 });
 
 test("polling starts at once, then waits 50 ms, doubling up to 1 s", (t) => {
-  t.deepEqual([1, 2, 3, 4, 5, 6, 7, 8, 20].map(pollDelay), [0, 50, 100, 200, 400, 800, 1000, 1000, 1000]);
+  t.deepEqual([1, 2, 3, 4, 5, 6, 7, 8, 20].map((n) => pollDelay(n)), [0, 50, 100, 200, 400, 800, 1000, 1000, 1000]);
+});
+
+test("a quick check (tcp) tries every 25 ms for 2 s, then doubles from 50 ms up to 1 s", (t) => {
+  t.deepEqual([1, 2, 3, 81, 82, 83, 84, 90].map((n) => pollDelay(n, true)), [0, 25, 25, 25, 50, 100, 200, 1000]);
 });
 
 test("the retry delay doubles after each failure and is capped at 30 s", (t) => {

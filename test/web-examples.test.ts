@@ -15,6 +15,8 @@ test("the Coder start-up page example wires one loopback port into the script, t
   const address = parseListen(listen ?? "");
   t.like(address, { host: "127.0.0.1", port: Number(port), loopback: true });
   t.notRegex(script, /--public/);
+  t.regex(script, /--allow-host \$\{local\.coder_host\}/, "answers the Host Coder's proxy forwards");
+  t.regex(tf, /coder_host\s*=\s*regex\("\^\[a-z\]\+:\/\/\(\[\^\/:\]\+\)", data\.coder_workspace\.me\.access_url\)\[0\]/);
   t.regex(script, /until unitsync ping/, "waits for the agent first");
   const app = /resource "coder_app" "startup" \{([^]*?)\n\}/.exec(tf)?.[1] ?? "";
   t.regex(app, /url\s*=\s*"http:\/\/127\.0\.0\.1:\$\{local\.unitsync_web_port\}\/"/);

@@ -1,6 +1,7 @@
-// Puts the journal under the RPC handlers: a unary call that succeeded, and a stream message
-// that reports a change (a start that registered or started its unit), are appended to the
-// journal before the client hears of them. What each call records is in journal-ops.ts.
+// Puts the journal under the RPC handlers: a unary call that succeeded, a stream message that
+// reports a change (a start that registered or started its unit), and a stream's error ending
+// that changed state (a start refused after registering its unit) are appended to the journal
+// before the client hears of them. What each call records is in journal-ops.ts.
 import type * as grpc from "@grpc/grpc-js";
 import type { Journal, ReplayClock } from "./journal.js";
 import { ownerOf, type ReplayTarget, STREAM_RECORDERS, UNARY_RECORDERS } from "./journal-ops.js";
@@ -12,9 +13,9 @@ type Handler = (...args: never[]) => unknown;
  * records (registration, change, events) is the one time its journal record carries, and replay
  * at that time gives back the same times.
  */
-function frozen<T>(clock: ReplayClock, fn: () => T): T {
+function frozen<T>(clock: ReplayClock, fn: () => T, at = Date.now()): T {
   if (clock.at !== undefined) return fn();
-  clock.at = Date.now();
+  clock.at = at;
   try {
     return fn();
   } finally {
@@ -65,7 +66,18 @@ export function withJournal<H extends Record<string, unknown>>(
         record(recorder.message(call.request, message as Record<string, unknown>, ownerOf(call), state));
         return write(message, ...rest);
       };
-      return frozen(clock, () => (handler as (c: typeof call) => unknown)(call));
+      // The time the call's core step ran at: a record its error ending leaves carries it.
+      const at = clock.at ?? Date.now();
+      if (recorder.failed) {
+        const failed = recorder.failed;
+        const emit = call.emit.bind(call) as (event: string | symbol, ...args: unknown[]) => boolean;
+        (call as { emit: unknown }).emit = (event: string | symbol, ...args: unknown[]) => {
+          const entry = event === "error" ? failed(call.request, args[0], ownerOf(call), state) : undefined;
+          if (entry) record({ ...entry, t: entry.t ?? at });
+          return emit(event, ...args);
+        };
+      }
+      return frozen(clock, () => (handler as (c: typeof call) => unknown)(call), at);
     };
   }
   return out as H;

@@ -4,11 +4,12 @@
 import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
 import { fromJson, toJson } from "@bufbuild/protobuf";
 import { Metadata, type Metadata as GrpcMetadata } from "@grpc/grpc-js";
+import { DependencyFailed } from "../core/errors.js";
 import type { Registry } from "../core/registry.js";
 import type { LockEvent } from "../core/locks.js";
 import type { Condition } from "../core/status.js";
 import { conditionName } from "../rpc/enums.js";
-import { OWNER_KEY } from "../rpc/status.js";
+import { ERROR_KIND_KEY, OWNER_KEY } from "../rpc/status.js";
 import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
 
 /** One journal record: `k` its kind, `t` when it happened (ms), the rest its fields. */
@@ -75,18 +76,31 @@ export const UNARY_RECORDERS: Record<string, (request: Request, response: Respon
   fail: (q, r) => (r?.changed ? { k: "fail", u: q.unit, r: q.reason } : undefined),
 };
 
+/** The kind of core error (rpc/status.ts) behind a call's error status, if any. */
+function errorKindOf(error: unknown): string | undefined {
+  const metadata = (error as { metadata?: GrpcMetadata } | undefined)?.metadata;
+  const value = metadata?.get?.(ERROR_KIND_KEY)[0];
+  return typeof value === "string" ? value : undefined;
+}
+
 /**
- * Server streams: the records a message leaves as it is written. `state` is per call; `before`
- * runs when the call arrives (before the handler), so a recorder can see the state it started from.
+ * Server streams: the records a message leaves as it is written, and the one an error ending
+ * leaves. `state` is per call; `before` runs when the call arrives (before the handler), so a
+ * recorder can see the state it started from.
  */
 export const STREAM_RECORDERS: Record<
   string,
   {
     before?(request: Request, target: ReplayTarget): Record<string, unknown>;
     message(request: Request, message: Record<string, unknown>, owner: string, state: Record<string, unknown>): JournalRecord | undefined;
+    failed?(request: Request, error: unknown, owner: string, state: Record<string, unknown>): JournalRecord | undefined;
   }
 > = {
   start: {
+    // Refused at once because a dependency failed: it registered the unit (and asked to start it)
+    // all the same, with no message written. One that waited first has its "wait" record.
+    failed: (q, error, owner, state) =>
+      !state.waiting && errorKindOf(error) === "dependency-failed" ? { k: "refused", u: q.unit, o: owner } : undefined,
     message: (q, m, owner, state) => {
       const event = m.event as { case?: string } | undefined;
       // A start that waits: its unit exists from now on (it may have registered it), and its wait began.
@@ -131,6 +145,21 @@ export const REPLAYERS: Record<string, (record: JournalRecord, target: ReplayTar
     const waiting = registry.start(str(r.u), stop.signal, {}, str(r.o));
     stop.abort(new Error("journal replay"));
     waiting.catch(() => {});
+  },
+  // A start refused at once (a dependency had failed): the same call is refused the same way,
+  // after registering the unit just as it did.
+  refused: (r, { registry }) => {
+    const stop = new AbortController();
+    let starting: Promise<unknown>;
+    try {
+      starting = registry.start(str(r.u), stop.signal, {}, str(r.o));
+    } catch (error) {
+      if (error instanceof DependencyFailed) return;
+      throw error;
+    }
+    stop.abort(new Error("journal replay"));
+    starting.catch(() => {});
+    throw new Error(`unit "${str(r.u)}" was refused at its start, but its dependencies are not failed on replay`);
   },
   // The same state as when it started, so its dependencies are satisfied again: it starts at once.
   started: (r, { registry, startedBy }) => {

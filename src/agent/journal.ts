@@ -1,6 +1,6 @@
 // The agent's journal: every state change appended beside the socket as it happens, replayed at
-// start-up when the journal belongs to this boot and container session, compacted when it grows,
-// and removed on a clean shutdown (which ends the state on purpose).
+// start-up when the journal belongs to this boot and container session, compacted when it grows.
+// A clean shutdown keeps it (the state belongs to the boot, not to the process); `--fresh` drops it.
 import { closeSync, unlinkSync } from "node:fs";
 import { Registry } from "../core/registry.js";
 import { type BootIdentity, currentBootIdentity } from "./boot-identity.js";
@@ -26,6 +26,8 @@ export interface JournalOptions {
   /** Which boot and container session this is; injectable for tests. */
   identity?: BootIdentity;
   compactBytes?: number;
+  /** Start empty on purpose: drop what the journal holds instead of replaying it. */
+  fresh?: boolean;
   log: (line: string) => void;
 }
 
@@ -74,6 +76,8 @@ export class Journal {
     const mismatch =
       bytes.length === 0
         ? undefined
+        : this.options.fresh
+          ? "asked to start empty (--fresh)"
         : header?.k !== "header" || header.v !== JOURNAL_VERSION
           ? "it has no valid header"
           : header.boot !== this.identity.bootId
@@ -151,7 +155,7 @@ export class Journal {
     this.options.log(`journal ${this.options.path}: compacted ${records.length - 1} records to ${live.length} (${this.size} bytes)`);
   }
 
-  /** Closes the file; `remove` deletes it (a clean shutdown: the next agent starts empty). */
+  /** Closes the file; `remove` deletes it too. */
   close(remove: boolean): void {
     closeSync(this.fd);
     if (remove) {

@@ -17,7 +17,7 @@ import {
 } from "../../gen/unitsync/v1/unitsync_pb.js";
 import type { ServiceHandlers } from "../rpc/service.js";
 import { timelineToProto } from "./convert.js";
-import { type AgentContext, serverStream, unary } from "./handlers.js";
+import { type AgentContext, serverStream, unary } from "./agent-calls.js";
 
 type Handlers = ServiceHandlers<typeof UnitSyncService>;
 

@@ -9,8 +9,9 @@ import { LockTable } from "../core/locks.js";
 import { type Limits, Registry } from "../core/registry.js";
 import { serviceDefinition } from "../rpc/service.js";
 import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
-import { type AgentContext, createHandlers } from "./handlers.js";
-import { listenPrivately, prepareSocketPath, removeSocketFile, replaceStaleSocket, resolveGroup, SocketFileError } from "./socket-file.js";
+import { type AgentContext, startedSent } from "./agent-calls.js";
+import { createHandlers } from "./handlers.js";
+import { listenReplacing, prepareSocketPath, removeSocketFile, resolveGroup, SocketFileError } from "./socket-file.js";
 import { addStandardServices } from "./standard-services.js";
 import { tracesWanted } from "./telemetry-env.js";
 import { DEFAULT_MAX_STREAM_BYTES, withStreamBudget } from "./stream-budget.js";
@@ -21,6 +22,8 @@ import { withJournal } from "./journal-handlers.js";
 import { withStartResume } from "./start-resume.js";
 import { DEFAULT_LOCK_GRACE_MS, type LockGrace, restoreLeases } from "./lock-grace.js";
 import { type HeldLease, lockRecord } from "./journal-ops.js";
+
+export { collectStartupGarbage } from "./startup-garbage.js";
 
 export interface AgentOptions {
   socketPath: string;
@@ -37,6 +40,8 @@ export interface AgentOptions {
   journal?: string;
   /** Which boot and container session this is (default: read from /proc); for tests. */
   journalIdentity?: BootIdentity;
+  /** Start empty on purpose: the journal's records are dropped, not replayed (`agent --fresh`). */
+  fresh?: boolean;
   /** Compact the journal once it is this large (and twice its size after the last compaction). */
   journalCompactBytes?: number;
   /** How long a lock lease held when the agent died stays reserved for its holder after replay (lock-grace.ts). */
@@ -68,7 +73,7 @@ export interface Agent {
   readonly socketPath: string;
   readonly registry: Registry;
   readonly context: AgentContext;
-  /** Ends waits (UNAVAILABLE) and streams, stops listening, removes the socket. Idempotent. */
+  /** Ends waits (UNAVAILABLE) and streams, stops listening, removes the socket; keeps the journal. Idempotent. */
   close(): Promise<void>;
   /** Resolves once the agent has closed. */
   readonly closed: Promise<void>;
@@ -87,10 +92,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   });
   // Lock events join the unit events in the one log, so watch and timeline see them in order.
   let journal: Journal | undefined;
+  // Once shutdown begins, the leases it ends are not released in the journal: they come back
+  // reserved for their holders when the agent is started again (an upgrade, a restart).
+  let stopping = false;
   const locks: LockTable = new LockTable({
     onEvent: (event) => {
       // Grants and releases go to the journal before the holder hears of them.
-      const entry = journal ? lockRecord(event, (name) => locks.capacityOf(name)) : undefined;
+      const entry = journal && !stopping ? lockRecord(event, (name) => locks.capacityOf(name)) : undefined;
       if (entry) {
         try {
           journal!.append(entry);
@@ -120,6 +128,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     shutdown: shutdown.signal,
     streams: 0,
     maxStreams: options.maxStreams ?? DEFAULT_MAX_STREAMS,
+    startedSent: 0,
     connections: () => sockets.size,
     logError: (error) => log(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   };
@@ -135,6 +144,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
           log,
           ...(options.journalIdentity ? { identity: options.journalIdentity } : {}),
           ...(options.journalCompactBytes ? { compactBytes: options.journalCompactBytes } : {}),
+          ...(options.fresh ? { fresh: true } : {}),
         },
         target,
         clock,
@@ -153,7 +163,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     "grpc.keepalive_time_ms": options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
     "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
   });
-  const plain = withStartResume(created, registry, target.startedBy);
+  const plain = withStartResume(created, registry, target.startedBy, () => startedSent(context));
   const handlers = journal ? withJournal(plain, journal, target, clock, context.logError) : plain;
   const budgeted = withStreamBudget(UnitSyncService, handlers, options.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES, context.logError, log);
   server.addService(serviceDefinition(UnitSyncService), budgeted);
@@ -175,8 +185,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     }
   }
   try {
-    await replaceStaleSocket(options.socketPath); // then bound in the same tick
-    await listenPrivately(listener, options.socketPath, gid);
+    await listenReplacing(listener, options.socketPath, gid);
   } catch (error) {
     grace?.clear();
     await telemetry?.close();
@@ -191,6 +200,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      stopping = true;
+      locks.stop(); // the leases shutdown ends pass to nobody
       grace?.clear();
       standard.notServing(); // health watchers and checks on open connections see it first
       listener.close();
@@ -208,7 +219,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       });
       for (const socket of sockets) socket.destroy();
       await telemetry?.close();
-      journal?.close(true); // a clean shutdown ends the state on purpose: the next agent starts empty
+      // The state belongs to the boot and container session, not to this process: an agent stopped
+      // on purpose (an upgrade, a service restart) keeps its journal for the next one.
+      journal?.close(false);
       log("stopped");
       resolveClosed();
     })());

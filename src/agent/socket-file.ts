@@ -1,8 +1,8 @@
 // The agent's socket file: checks before listening (live agent, stale socket, foreign file),
 // a private directory, a 0600 socket (0660/0750 for a socket group), and removal on exit.
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
 import { connect, type Server } from "node:net";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { socketPathProblem } from "../rpc/socket-path.js";
 
 export class SocketFileError extends Error {}
@@ -67,24 +67,40 @@ export async function prepareSocketPath(path: string, gid?: number): Promise<voi
   if (await answers(path)) {
     throw new SocketFileError(`an agent is already serving on ${path}; stop it or choose another --socket`);
   }
-  // A stale socket stays until replaceStaleSocket, just before the bind: clients of the agent that
-  // died see a socket that refuses (and wait to reconnect), never a missing one, during the replay.
+  // A stale socket stays until listenReplacing renames the new one over it: clients of the agent
+  // that died see a socket that refuses (and wait to reconnect), never a missing one.
 }
 
 /**
- * Removes a stale socket at `path` (one that no agent answers on) right before the caller binds
- * it, so no client finds the path missing while a restarted agent replays its journal.
+ * Listens on `path` (see listenPrivately). A stale socket there (one no agent answers on) is
+ * replaced atomically: the new socket is bound beside it under a temporary name and renamed over
+ * it, so a client of the agent that died never finds the path missing, not even between an
+ * unlink and a bind; it finds the old socket (refusing: it waits to reconnect) or the new one.
  */
-export async function replaceStaleSocket(path: string): Promise<void> {
+export async function listenReplacing(server: Server, path: string, gid?: number): Promise<void> {
+  let stale = false;
   try {
-    if (!lstatSync(path).isSocket()) return; // prepareSocketPath refused anything else
+    stale = lstatSync(path).isSocket(); // prepareSocketPath refused anything else
   } catch {
-    return; // nothing there
+    // nothing there
   }
-  if (await answers(path)) {
-    throw new SocketFileError(`an agent is already serving on ${path}; stop it or choose another --socket`);
+  const alreadyServing = () => new SocketFileError(`an agent is already serving on ${path}; stop it or choose another --socket`);
+  if (stale && (await answers(path))) throw alreadyServing();
+  const temporary = join(dirname(path), `.unitsync-${process.pid}.sock`);
+  if (!stale || socketPathProblem(temporary)) {
+    if (stale) unlinkSync(path); // no room for a temporary name: the old way, unlink then bind
+    return listenPrivately(server, path, gid);
   }
-  unlinkSync(path); // a stale socket left by an agent that did not exit cleanly
+  removeSocketFile(temporary); // left by an earlier process with this pid
+  await listenPrivately(server, temporary, gid);
+  try {
+    if (await answers(path)) throw alreadyServing(); // another agent took the path meanwhile
+    renameSync(temporary, path);
+  } catch (error) {
+    server.close();
+    removeSocketFile(temporary);
+    throw error;
+  }
 }
 
 /**

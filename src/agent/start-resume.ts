@@ -12,7 +12,13 @@ export type StartedBy = Map<string, string>;
 
 type Handler = (call: grpc.ServerWritableStream<Record<string, unknown>, unknown>) => unknown;
 
-export function withStartResume<H extends Record<string, unknown>>(handlers: H, registry: Registry, startedBy: StartedBy): H {
+export function withStartResume<H extends Record<string, unknown>>(
+  handlers: H,
+  registry: Registry,
+  startedBy: StartedBy,
+  /** Called once the `started` of a resumed wait is written. */
+  onStartedSent: () => void = () => {},
+): H {
   const start = handlers.start as Handler | undefined;
   if (!start) return handlers;
   const resumed: Handler = (call) => {
@@ -27,6 +33,7 @@ export function withStartResume<H extends Record<string, unknown>>(handlers: H, 
       }
       const started = { $typeName: "unitsync.v1.Started", unit: unitToProto(view), dependencies: view.dependencies.map((d) => d.dependsOn), waitedMs: 0n } as const;
       call.write(create(StartResponseSchema, { event: { case: "started", value: started } }));
+      onStartedSent();
       call.end();
       return;
     }

@@ -1,8 +1,9 @@
 // Bounded memory per server stream: counts the bytes written but not yet taken by HTTP/2 (the
 // client's flow control), and ends a stream whose client fell too far behind with RESOURCE_EXHAUSTED.
-import { toBinary, type DescMessage, type DescService, type MessageShape } from "@bufbuild/protobuf";
+import type { DescMessage, DescService } from "@bufbuild/protobuf";
 import type * as grpc from "@grpc/grpc-js";
 import { FellBehind } from "../core/errors.js";
+import { encodeResponse } from "../rpc/service.js";
 import { toServiceError } from "../rpc/status.js";
 
 /** Bytes one stream may have queued towards a client that does not read before it is ended. */
@@ -50,7 +51,8 @@ function budget(
   const write = call.write.bind(call) as (chunk: unknown, callback?: (error?: Error | null) => void) => boolean;
   const patched = (message: unknown, callback?: (error?: Error | null) => void): boolean => {
     if (overflowed) return false;
-    const bytes = message instanceof Uint8Array ? message : toBinary(output, message as MessageShape<DescMessage>);
+    // A message sent unchanged on many streams (encodeOnce) is encoded on its first send only.
+    const bytes = encodeResponse(output, message as object);
     if (queued + bytes.length > maxBytes && queued > 0) {
       overflowed = true;
       const error = new FellBehind(what === "Watch" ? "watch" : what, queued, maxBytes);

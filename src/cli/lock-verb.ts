@@ -9,7 +9,7 @@ import { type LockArg, LeaseError, acquireLease, parseLocks } from "../runner/le
 import { DEFAULT_GRACE_MS } from "../runner/unit-spec.js";
 import type { LockLease } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { DEFAULT_TIMEOUT } from "./defaults.js";
-import { formatDuration, parseDuration } from "./duration.js";
+import { formatDuration, formatLimit, parseDuration } from "./duration.js";
 import { json, outputFormat, table } from "./format.js";
 import { CommandError, type Io, printError } from "./io.js";
 import { type GlobalOptions, connectFor, reportFailure, socketPathFor, withClient } from "./session.js";
@@ -56,7 +56,7 @@ export async function lock(io: Io, names: string, options: LockOptions): Promise
         locks,
         unit: options.unit ?? io.env.UNITSYNC_UNIT ?? "",
         timeoutMs,
-        timeoutLabel: formatDuration(timeoutMs),
+        timeoutLabel: formatLimit(timeoutMs),
         signal: interrupt.signal,
         progress: (line) => io.stderr.write(`${line}\n`),
       });

@@ -7,7 +7,7 @@ import { DEFAULT_RECONNECT, DEFAULT_TIMEOUT } from "./defaults.js";
 import { keepText } from "./text-options.js";
 
 /** Options that accumulate when repeated; every other repeated flag takes its last value. */
-const REPEATABLE = new Set(["--", "after", "ready", "lock", "column"]);
+const REPEATABLE = new Set(["--", "after", "ready", "lock", "column", "allowHost"]);
 
 type Action = (...args: any[]) => Promise<number>;
 
@@ -15,7 +15,7 @@ function build(io: Io) {
   const cli = cac("unitsync");
   cli.option("--socket <path>", "Agent socket (default: $UNITSYNC_SOCKET, $CODER_AGENT_SOCKET_PATH, $XDG_RUNTIME_DIR/unitsync.sock, /tmp/unitsync-<uid>.sock)");
   cli.option("--socket-path <path>", "Alias of --socket, as coder exp sync spells it");
-  cli.option("--reconnect <duration>", `How long to keep trying when the agent goes away without shutting down (0: fail at once; default ${DEFAULT_RECONNECT})`);
+  cli.option("--reconnect <duration>", `How long to keep trying when the agent goes away, crashed or stopped (0: fail at once; default ${DEFAULT_RECONNECT})`);
 
   const verb = (name: string, description: string, action: Action) => cli.command(name, description).action(action);
 
@@ -29,7 +29,8 @@ function build(io: Io) {
     .option("--max-name <n>", "Characters in a unit name (default 1024)")
     .option("--max-event-bytes <n>", "Bytes of events kept; the oldest are dropped first (default 67108864)")
     .option("--max-stream-bytes <n>", "Bytes a watch or start stream may have waiting for a client that does not read (default 4194304)")
-    .option("--journal [path]", "Journal of the state, replayed after a crash in the same boot (default: the socket path + .journal)")
+    .option("--journal [path]", "Journal of the state, replayed by the next agent in the same boot, after a crash or a stop (default: the socket path + .journal)")
+    .option("--fresh", "Start empty on purpose: drop what the journal holds instead of replaying it")
     .option("--no-journal", "Keep the state in memory only")
     .option("--stop-with-stdin", "Shut down when standard input closes: for a parent that supervises the agent (unitsync up)")
     .option("--lock-grace <duration>", "After a restart, how long a lock held when the agent died stays reserved for its holder to re-claim (default 10s)")
@@ -116,7 +117,8 @@ function build(io: Io) {
     (await import("./web-verb.js")).web(io, options),
   )
     .option("--listen <host:port>", "Where to serve (default 127.0.0.1:9460; loopback only unless --public)")
-    .option("--public", "Allow a non-loopback --listen address")
+    .option("--public", "Allow a non-loopback --listen address (then any Host is answered)")
+    .option("--allow-host <name>", "On loopback, also answer requests for this Host (a proxy's name; *.example.com; * for any). Repeatable")
     .example("unitsync web --listen 127.0.0.1:9460");
   verb("up [...scripts]", "Run start-up scripts in parallel under an agent, with live progress and a timeline", async (scripts, options) =>
     (await import("./up-verb.js")).up(io, scripts, options),

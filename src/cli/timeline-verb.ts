@@ -115,9 +115,12 @@ function lockColumns(e: TimelineEntry): Pick<Row, "locks" | "lock_waited_ms" | "
 const at = (value: number | null) => (value === null ? "-" : `+${formatDuration(value)}`);
 const span = (value: number | null) => (value === null ? "-" : formatDuration(value));
 
-/** The table and the critical chain as text. */
+/** When a row's unit first started (its first attempt), for the table's order; never started last. */
+const firstStart = (r: Row) => r.attempts[0]?.started_ms ?? r.started_ms ?? Infinity;
+
+/** The table (in the order units started, as the picture draws them) and the critical chain as text. */
 export function renderTimeline(response: GetTimelineResponse): string {
-  const { rows } = timelineRows(response);
+  const rows = timelineRows(response).rows.sort((a, b) => firstStart(a) - firstStart(b) || a.registered_ms - b.registered_ms);
   if (rows.length === 0) return "No units registered\n";
   const outcome = (r: AttemptTimes) => r.reason || (r.status === "completed" ? "ok" : "");
   const withLocks = rows.some((r) => r.locks);

@@ -1,8 +1,9 @@
 // `up`'s own agent as a child process (`unitsync agent --socket S --journal S.journal`, its log in
 // the log folder), restarted at once on the same socket and journal when it dies unexpectedly, so
-// the start-up's calls ride out the gap through reconnect. Stopped with SIGTERM at the end.
+// the start-up's calls ride out the gap through reconnect. Stopped with SIGTERM at the end, and
+// its journal removed then.
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { SHORT_DEADLINE_MS, connect, deadlineIn } from "../client/client.js";
 import { defaultJournalPath } from "./agent-verb.js";
@@ -90,6 +91,9 @@ export async function superviseAgent(self: readonly string[], socketPath: string
           last.kill("SIGTERM");
           await exited;
         }
+        // A stopped agent keeps its journal for the next one; up's start-up ends here on purpose,
+        // so the next `up` starts empty.
+        rmSync(defaultJournalPath(socketPath), { force: true });
         closeSync(log);
       })()),
   };

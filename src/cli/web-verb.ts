@@ -6,6 +6,18 @@ import { type GlobalOptions, socketPathFor } from "./session.js";
 export interface WebFlags extends GlobalOptions {
   listen?: unknown;
   public?: boolean;
+  allowHost?: unknown;
+}
+
+/** The --allow-host names, lower case; refuses what cannot be a host name or pattern. */
+function allowedHosts(value: unknown): string[] {
+  const names = (value === undefined ? [] : Array.isArray(value) ? value : [value]).map((name) => String(name).toLowerCase());
+  for (const name of names) {
+    if (!/^(\*|(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?)$/.test(name)) {
+      throw new CommandError(`web: --allow-host ${name}: expected a host name, *.domain or *`, ExitCode.usage);
+    }
+  }
+  return names;
 }
 
 export async function web(io: Io, options: WebFlags): Promise<number> {
@@ -19,12 +31,13 @@ export async function web(io: Io, options: WebFlags): Promise<number> {
       ExitCode.usage,
     );
   }
+  const allowHosts = allowedHosts(options.allowHost);
   const socketPath = socketPathFor(io, options);
   const { startWebServer } = await import("../web/server.js");
   const log = (line: string) => io.stderr.write(`unitsync web: ${line}\n`);
   let server;
   try {
-    server = await startWebServer({ socketPath, host: address.host, port: address.port, log });
+    server = await startWebServer({ socketPath, host: address.host, port: address.port, allowHosts, log });
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new CommandError(`web: cannot listen on ${text}: ${why}`, ExitCode.failed);

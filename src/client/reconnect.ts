@@ -1,12 +1,12 @@
-// Riding out an agent restart: a client whose calls, when the agent goes away (UNAVAILABLE that is
-// not the agent's own "shutting down"), are retried with backoff on a fresh connection for up to
-// a reconnect window. Unary calls repeat (every state-changing verb is idempotent); a Start or
+// Riding out an agent restart: a client whose calls, when the agent goes away (UNAVAILABLE: a crash,
+// or a stop it did not ask for, such as an upgrade's SIGTERM), are retried with backoff on a fresh
+// connection for up to a reconnect window; its own cancel is never retried. Unary calls repeat (every state-changing verb is idempotent); a Start or
 // Watch stream is opened again with the same request (a Start with its start_id resumes its wait).
 import { existsSync } from "node:fs";
 import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
 import type { CallOptions } from "../rpc/service.js";
 import { type UnitSyncClient, connect } from "./client.js";
-import { isShuttingDown, isUnavailable } from "./errors.js";
+import { isUnavailable } from "./errors.js";
 
 export interface ReconnectOptions {
   owner?: string;
@@ -16,8 +16,11 @@ export interface ReconnectOptions {
   notice?: (line: string) => void;
 }
 
-/** The agent went away without saying it shuts down: worth trying again. */
-export const isReconnectable = (error: unknown): boolean => isUnavailable(error) && !isShuttingDown(error);
+/**
+ * The agent went away, crashed or stopped: worth trying again. An agent stopped on purpose keeps
+ * its journal, so the next one (an upgrade, a restart) serves the same state.
+ */
+export const isReconnectable = (error: unknown): boolean => isUnavailable(error);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

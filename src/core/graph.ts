@@ -5,9 +5,9 @@ import { CycleDetected } from "./errors.js";
 import type { Condition } from "./status.js";
 
 export class DependencyGraph {
-  /** unit → (dependency → condition), in declaration order. */
+  /** unit -> (dependency -> condition), in declaration order. */
   private readonly deps = new Map<string, Map<string, Condition>>();
-  /** dependency → units that depend on it. */
+  /** dependency -> units that depend on it. */
   private readonly dependents = new Map<string, Set<string>>();
   /** Topological position: a dependency always has a smaller position than its dependents. */
   private readonly position = new Map<string, number>();
@@ -43,7 +43,7 @@ export class DependencyGraph {
   }
 
   /**
-   * Adds `unit → dep` for every dep with `condition` (an existing edge takes the new condition).
+   * Adds `unit -> dep` for every dep with `condition` (an existing edge takes the new condition).
    * All or nothing: if any edge would close a cycle, the graph is left exactly as it was and
    * CycleDetected names the cycle. Returns the dependencies that were new.
    */
@@ -85,7 +85,7 @@ export class DependencyGraph {
     if (!this.position.has(name)) this.position.set(name, as === "unit" ? this.nextHigh++ : this.nextLow--);
   }
 
-  /** Throws CycleDetected if `unit → dep` closes a cycle; otherwise reorders so dep comes first. */
+  /** Throws CycleDetected if `unit -> dep` closes a cycle; otherwise reorders so dep comes first. */
   private checkAndOrder(unit: string, dep: string): void {
     if (unit === dep) throw new CycleDetected([unit, unit]);
     this.touch(unit);

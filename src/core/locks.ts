@@ -1,6 +1,7 @@
 // The lock table: named locks with a capacity, leases granted atomically for a whole set of locks,
 // first come first served among requests that share a lock. Pure: no I/O, no timers.
 import { LockConflict } from "./errors.js";
+import { blockersOf, first, type Lease, leaseView, type LockState } from "./lock-lease.js";
 import {
   DEFAULT_LOCK_LIMITS,
   type LeaseView,
@@ -17,27 +18,6 @@ import {
 } from "./lock-request.js";
 
 export * from "./lock-request.js";
-
-interface LockState {
-  readonly name: string;
-  readonly capacity: number;
-  readonly holders: Set<Lease>;
-  /** First come first: a Set keeps insertion order. */
-  readonly waiters: Set<Lease>;
-}
-
-interface Lease {
-  readonly id: string;
-  readonly locks: LockState[];
-  readonly unit: string;
-  readonly holder: string;
-  readonly pid: number;
-  readonly requestedAt: number;
-  grantedAt?: number;
-  reserved: boolean;
-  /** Set while a request waits: grants or refuses it. */
-  settle?: (grant?: LockGrant, error?: unknown) => void;
-}
 
 /** Who triggered a dispatch: the released lease (its grants waited for it), or none. */
 type Trigger = Lease | undefined;
@@ -62,6 +42,7 @@ export class LockTable {
   private queued = 0;
   private readonly work: LockState[] = [];
   private dispatching = false;
+  private stopped = false;
 
   constructor(options: LockTableOptions = {}) {
     this.clock = options.clock ?? Date;
@@ -114,13 +95,13 @@ export class LockTable {
         }
       };
       signal.addEventListener("abort", onAbort, { once: true });
-      if (lease.locks.every((lock) => lock.holders.size < lock.capacity && lock.waiters.size === 0)) {
+      if (!this.stopped && lease.locks.every((lock) => lock.holders.size < lock.capacity && lock.waiters.size === 0)) {
         this.grant(lease, undefined);
         return;
       }
       for (const lock of lease.locks) lock.waiters.add(lease);
       this.queued++;
-      onQueued(this.blockers(lease));
+      onQueued(blockersOf(lease));
     });
   }
 
@@ -153,6 +134,14 @@ export class LockTable {
     if (!lease?.reserved) return false;
     this.release(lease, "not re-claimed after a restart");
     return true;
+  }
+
+  /**
+   * The agent stops: from now on nothing is granted, so the leases its shutdown ends hand their
+   * locks to nobody (they come back reserved for their holders in the next agent).
+   */
+  stop(): void {
+    this.stopped = true;
   }
 
   /** Every lock, by name. */
@@ -263,6 +252,7 @@ export class LockTable {
    * are looked at again; every lock is looked at only when something about it changed.
    */
   private dispatch(locks: readonly LockState[], trigger: Trigger): void {
+    if (this.stopped) return;
     this.work.push(...locks);
     if (this.dispatching) return;
     this.dispatching = true;
@@ -280,20 +270,6 @@ export class LockTable {
 
   private grantable(lease: Lease): boolean {
     return lease.locks.every((lock) => lock.holders.size < lock.capacity && first(lock.waiters) === lease);
-  }
-
-  private blockers(lease: Lease): LockBlocker[] {
-    const out: LockBlocker[] = [];
-    for (const lock of lease.locks) {
-      let ahead = 0;
-      for (const waiter of lock.waiters) {
-        if (waiter === lease) break;
-        ahead++;
-      }
-      if (ahead === 0 && lock.holders.size < lock.capacity) continue;
-      out.push({ lock: lock.name, capacity: lock.capacity, heldBy: [...lock.holders].map((h) => h.holder), queuedAhead: ahead });
-    }
-    return out;
   }
 
   private remember(lease: Lease): void {
@@ -321,21 +297,4 @@ export class LockTable {
       // a broken listener must not stop a grant or a release
     }
   }
-}
-
-function first<T>(set: Set<T>): T | undefined {
-  return set.values().next().value;
-}
-
-function leaseView(lease: Lease): LeaseView {
-  return {
-    leaseId: lease.id,
-    holder: lease.holder,
-    unit: lease.unit,
-    pid: lease.pid,
-    requestedAt: lease.requestedAt,
-    ...(lease.grantedAt !== undefined ? { grantedAt: lease.grantedAt } : {}),
-    reserved: lease.reserved,
-    locks: lease.locks.map((l) => l.name),
-  };
 }

@@ -122,7 +122,7 @@ export class Registry {
     }, unmet);
   }
 
-  /** pending|started → completed. Completing a completed unit changes nothing. */
+  /** pending|started -> completed. Completing a completed unit changes nothing. */
   complete(unit: string): { unit: UnitView; changed: boolean } {
     this.validName(unit);
     const record = this.store.mustGet(unit);
@@ -134,7 +134,7 @@ export class Registry {
     return { unit: this.view(unit), changed: true };
   }
 
-  /** pending|started → failed; every dependent that waits, transitively, fails at once. */
+  /** pending|started -> failed; every dependent that waits, transitively, fails at once. */
   fail(unit: string, reason: string): { unit: UnitView; changed: boolean; blocked: string[] } {
     this.validName(unit);
     if (reason.length > this.limits.reasonLength) {
@@ -240,8 +240,8 @@ export class Registry {
   // ---- hook for `run --retries` (services: src/core/processes.ts, composed in src/agent/handlers.ts)
 
   /**
-   * started → started as the next attempt, without passing through failed: the attempt that ends
-   * is kept as failed with `reason`, and no dependent sees a failure — they keep waiting for the
+   * started -> started as the next attempt, without passing through failed: the attempt that ends
+   * is kept as failed with `reason`, and no dependent sees a failure: they keep waiting for the
    * retry. Reported by a runner through ReportProcess (PHASE_RETRY_WAIT).
    */
   retry(unit: string, reason: string): UnitView {
@@ -252,6 +252,14 @@ export class Registry {
     }
     beginRetryAttempt(record, reason, this.clock.now());
     this.emit(unit, "status-changed", "started", "started", `attempt ${record.attempt - 1} failed: ${reason}`);
+    return this.view(unit);
+  }
+
+  /** Registers `unit` as pending, with no dependency: a plan names it before anyone starts it. */
+  declare(unit: string, owner = ""): UnitView {
+    this.validName(unit);
+    this.store.checkNameLimit([unit], this.limits.units);
+    this.register(unit, owner);
     return this.view(unit);
   }
 
@@ -268,7 +276,7 @@ export class Registry {
     return record;
   }
 
-  /** completed|failed → pending as attempt n+1; its dependents no longer count it as satisfied. */
+  /** completed|failed -> pending as attempt n+1; its dependents no longer count it as satisfied. */
   private beginAttempt(record: UnitRecord, now: number): void {
     const from = beginPendingAttempt(record, now);
     if (from === "failed") this.store.failedCount--;

@@ -47,7 +47,8 @@ function encode(schema: DescMessage, message: object): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function encodeResponse(schema: DescMessage, message: object): Buffer {
+/** The encoding of a server's response (`encodeOnce` messages once, already encoded bytes as they are). */
+export function encodeResponse(schema: DescMessage, message: object): Buffer {
   if (message instanceof Uint8Array) return Buffer.from(message.buffer, message.byteOffset, message.byteLength); // already encoded
   const once = encodedOnce.get(message);
   if (once === undefined) return encode(schema, message);

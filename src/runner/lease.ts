@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { UnitSyncClient } from "../client/client.js";
 import { ExitCode } from "../client/exit-codes.js";
+import { formatDuration, formatLimit } from "./duration.js";
 import type { AcquireLocksResponse, LockBlocker } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { RunnerError } from "./wait-to-start.js";
 
@@ -69,8 +70,6 @@ export function describeBlocker(b: LockBlocker): string {
   return `waiting for lock "${b.lock}"${held}${ahead}`;
 }
 
-const seconds = (ms: number) => (ms < 1_000 ? `${ms}ms` : `${(ms / 1_000).toFixed(1)}s`);
-
 /** Opens a lease and resolves once it is granted. Throws LeaseError (exit 4) at the timeout. */
 export async function acquireLease(client: UnitSyncClient, options: LeaseOptions): Promise<Lease> {
   const names = options.locks.map((l) => l.name);
@@ -111,7 +110,7 @@ export async function acquireLease(client: UnitSyncClient, options: LeaseOptions
     if (timedOut) {
       const held = blockers.flatMap((b) => b.heldBy);
       throw new LeaseError(
-        `timeout waiting for lock ${quoted(names)} after ${options.timeoutLabel ?? seconds(options.timeoutMs)}${held.length > 0 ? `; held by ${quoted([...new Set(held)])}` : ""}`,
+        `timeout waiting for lock ${quoted(names)} after ${options.timeoutLabel ?? formatLimit(options.timeoutMs)}${held.length > 0 ? `; held by ${quoted([...new Set(held)])}` : ""}`,
         ExitCode.timeout,
       );
     }
@@ -119,7 +118,7 @@ export async function acquireLease(client: UnitSyncClient, options: LeaseOptions
   }
   clearTimeout(timer);
   const waitedMs = Number(granted.waitedMs);
-  if (blockers.length > 0) say(`lock ${quoted(granted.locks)} granted after ${seconds(waitedMs)}`);
+  if (blockers.length > 0) say(`lock ${quoted(granted.locks)} granted after ${formatDuration(waitedMs)}`);
   // The stream stays open while the lease is held; its end without release() means the lease is gone.
   // Across an agent restart the reconnecting client asks again with the same lease id: the new
   // agent answers `granted` with `reclaimed` when it kept the lease reserved for this holder.

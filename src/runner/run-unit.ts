@@ -8,7 +8,7 @@ import { describeFailure, isShuttingDown, isUnavailable } from "../client/errors
 import { ExitCode } from "../client/exit-codes.js";
 import { conditionToProto } from "../rpc/enums.js";
 import { type Attempt, type AttemptResult, startAttempt } from "./attempt.js";
-import { formatDuration } from "./duration.js";
+import { formatDuration, formatLimit } from "./duration.js";
 import { ProcessReporter } from "./process-report.js";
 import { type NotifyCheck, openNotifyCheck } from "./readiness/notify-check.js";
 import type { CheckDefinition } from "./readiness/parse-check.js";
@@ -155,7 +155,7 @@ class UnitRun {
         locks: this.locks,
         unit: this.spec.unit,
         timeoutMs,
-        timeoutLabel: formatDuration(this.spec.timeoutMs),
+        timeoutLabel: formatLimit(this.spec.timeoutMs),
         signal: this.interrupt.signal,
         progress: (line) => this.say(line),
       });

@@ -10,6 +10,8 @@ export interface WebOptions {
   socketPath: string;
   host: string;
   port: number;
+  /** On loopback, Host names answered besides loopback ones: "name", "*.domain" or "*" (any). */
+  allowHosts?: readonly string[];
   log?: (line: string) => void;
   /** Seconds between SSE keep-alive comments (proxies close idle streams). */
   keepAliveMs?: number;
@@ -32,6 +34,21 @@ const SECURITY_HEADERS = {
 
 /** Bytes queued for one event stream beyond which its page is dropped. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+/** Loopback addresses: a server bound to one answers only requests that name loopback too. */
+const isLoopback = (host: string) => host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/** The host part of a Host header ("[::1]:8080" → "::1"), lower case; "" when absent. */
+function hostOf(header: string | undefined): string {
+  const value = (header ?? "").trim().toLowerCase();
+  const bracketed = /^\[([^\]]*)\](?::\d+)?$/.exec(value);
+  if (bracketed) return bracketed[1]!;
+  return value.replace(/:\d+$/, "").replace(/\.$/, "");
+}
+
+/** Whether `host` is one of `allowed`: a name, "*.domain" (any name under it) or "*". */
+const isAllowed = (host: string, allowed: readonly string[]) =>
+  allowed.some((name) => name === "*" || name === host || (name.startsWith("*.") && host.endsWith(name.slice(1))));
 
 const STATIC: Record<string, [string, string]> = {
   "/": ["text/html; charset=utf-8", PAGE_HTML],
@@ -131,7 +148,15 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
     response.once("close", () => streams.delete(response));
   };
 
+  // A page in the browser could be pointed at this port under another name (DNS rebinding): a
+  // loopback server answers only requests addressed to a loopback name.
+  const loopbackOnly = isLoopback(hostOf(options.host.includes(":") ? `[${options.host}]` : options.host));
+  const answers = (host: string) => !loopbackOnly || isLoopback(host) || isAllowed(host, options.allowHosts ?? []);
   const server = createServer((request, response) => {
+    if (!answers(hostOf(request.headers.host))) {
+      response.writeHead(421, { ...SECURITY_HEADERS, "content-type": "text/plain; charset=utf-8" });
+      return response.end("421 misdirected request: this page answers only to localhost; add --allow-host for a proxy's name\n");
+    }
     const path = new URL(request.url ?? "/", "http://unitsync.invalid").pathname;
     if (request.method !== "GET" && request.method !== "HEAD") {
       response.writeHead(405, { ...SECURITY_HEADERS, allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" });

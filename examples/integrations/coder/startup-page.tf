@@ -2,8 +2,13 @@
 # coder_script serves `unitsync web` on loopback; a coder_app puts it on the workspace dashboard,
 # proxied by Coder, so the table, graph and timeline update there as each step completes.
 
+data "coder_workspace" "me" {}
+
 locals {
   unitsync_web_port = 9460
+  # Coder's proxy forwards the dashboard's own Host; the page answers it by name (it refuses any
+  # other name, so a web page elsewhere cannot read it through a rebound DNS name).
+  coder_host = regex("^[a-z]+://([^/:]+)", data.coder_workspace.me.access_url)[0]
 }
 
 resource "coder_script" "unitsync_web" {
@@ -13,7 +18,7 @@ resource "coder_script" "unitsync_web" {
   script       = <<-EOT
     #!/bin/sh
     timeout 30 sh -c 'until unitsync ping >/dev/null 2>&1; do sleep 0.1; done'
-    nohup unitsync web --listen 127.0.0.1:${local.unitsync_web_port} >/tmp/unitsync-web.log 2>&1 &
+    nohup unitsync web --listen 127.0.0.1:${local.unitsync_web_port} --allow-host ${local.coder_host} >/tmp/unitsync-web.log 2>&1 &
   EOT
 }
 

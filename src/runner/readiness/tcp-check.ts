@@ -24,5 +24,6 @@ function tryConnect(host: string, port: number, signal: AbortSignal): Promise<st
 }
 
 export function tcpCheck(spec: string, host: string, port: number): ReadinessCheck {
-  return { spec, wait: (signal, onError) => poll(signal, (s) => tryConnect(host, port, s), onError) };
+  // A refused loopback connect costs microseconds: the quick start catches a port soon after it opens.
+  return { spec, wait: (signal, onError) => poll(signal, (s) => tryConnect(host, port, s), onError, { quick: true }) };
 }
