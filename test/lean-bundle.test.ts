@@ -1,4 +1,5 @@
-// What each verb of the installed command loads: --version and --help load no gRPC at all; verbs
+// What each verb of the installed command loads: --version and --help load no gRPC at all; the CLI
+// bundle carries no grpc-js (client verbs speak HTTP/2 themselves); verbs
 // that only call the agent never read the agent bundle; `agent` does. Checked in real processes
 // through a preload that records the built-in modules loaded and the files read.
 import { readFileSync, writeFileSync } from "node:fs";
