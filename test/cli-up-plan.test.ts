@@ -9,6 +9,7 @@ import { statusName } from "../src/rpc/enums.js";
 import { tempDir, withAgent } from "./helpers/agent.js";
 import { BIN, type CliResult, cli, spawnCli } from "./helpers/cli.js";
 import { outputMatches } from "./helpers/ops.js";
+import { groupGone } from "./helpers/process-groups.js";
 
 /** Waits for `up` to end, failing clearly (instead of at the suite's timeout) if it does not within `limitMs`. */
 function ends(done: Promise<CliResult>, limitMs = 45_000): Promise<CliResult> {
@@ -25,16 +26,6 @@ function writePlan(dir: string, text: string): string {
   const file = join(dir, "unitsync.yaml");
   writeFileSync(file, text);
   return file;
-}
-
-/** Whether any process of the group led by `pid` is still alive. */
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function timelineOf(client: Awaited<ReturnType<typeof withAgent>>["client"]) {
@@ -142,7 +133,7 @@ test("--budget 2s with a sleep 30 step: exit 4, the chain that held start-up is 
   t.regex(result.stdout, /^after-slow +failed .*not run/m);
   t.regex(result.stdout, /^side +completed/m);
   const pid = Number(readFileSync(join(dir, "slow.pid"), "utf8"));
-  t.false(groupAlive(pid), "the sleep 30 step's process group is gone");
+  t.true(groupGone(pid), "the sleep 30 step's process group is gone");
   t.false(existsSync(join(dir, "up.sock")));
 });
 
@@ -266,7 +257,7 @@ test("SIGTERM during start-up: the running step is stopped, waiting units are no
   t.regex(result.stdout, /\nstart-up interrupted by SIGTERM\n$/);
   t.regex(result.stdout, /^next +failed .*not run/m);
   t.notRegex(result.stdout, /start-up complete/);
-  t.false(groupAlive(Number(readFileSync(join(dir, "slow.pid"), "utf8"))));
+  t.true(groupGone(Number(readFileSync(join(dir, "slow.pid"), "utf8"))));
 });
 
 test("after start-up, up supervises the services until they exit, then exits 0 (1 if one failed)", async (t) => {

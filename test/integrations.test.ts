@@ -8,6 +8,7 @@ import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
 import { eventually, tempDir } from "./helpers/agent.js";
 import { BIN, ROOT, spawnProcess } from "./helpers/cli.js";
+import { groupGone } from "./helpers/process-groups.js";
 
 const EXAMPLES = join(ROOT, "examples/integrations");
 
@@ -113,16 +114,6 @@ function tryKill(pid: number): void {
   }
 }
 
-/** Whether any process of the group `pgid` is still alive. */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Stops the process group `pgid` and resolves once it is gone: the agent in it writes its journal
  * and code cache as it exits, and the test's directory must not be removed under it. SIGKILL
@@ -131,8 +122,7 @@ function groupAlive(pgid: number): boolean {
 async function stopGroup(pgid: number): Promise<void> {
   tryKill(-pgid);
   const started = Date.now();
-  // A zombie nobody reaps still counts as alive: give up a while after the SIGKILL.
-  while (groupAlive(pgid) && Date.now() - started < 40_000) {
+  while (!groupGone(pgid)) {
     if (Date.now() - started > 30_000) {
       try {
         process.kill(-pgid, "SIGKILL");
