@@ -61,6 +61,8 @@ test("ping -o json reports the version and live counts of units, waiters, stream
   t.is(empty.units, 0);
   t.is(empty.waiters, 0);
   for (const field of ["units", "waiters", "streams", "connections"]) t.is(typeof empty[field], "number", field);
+  t.is(empty.started_sent, 0);
+  t.is(empty.last_started_sent_at, null);
 
   ok(t, await run(["want", "b", "a"]));
   const waiting = run(["start", "b"]);
@@ -77,6 +79,8 @@ test("ping -o json reports the version and live counts of units, waiters, stream
   const after = JSON.parse(ok(t, await run(["ping", "-o", "json"])));
   t.is(after.units, 2);
   t.is(after.waiters, 0);
+  t.true(after.started_sent >= 1, "b's started was sent on its Start stream");
+  t.false(Number.isNaN(Date.parse(after.last_started_sent_at)));
 });
 
 test("want prints the declared dependencies in coder's form", async (t) => {

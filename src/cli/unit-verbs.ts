@@ -1,5 +1,6 @@
 // The unary verbs: ping, want, complete, fail (list and status: list-status-verbs.ts).
 import { SHORT_DEADLINE_MS, type UnitSyncClient, deadlineIn } from "../client/client.js";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { ExitCode } from "../client/exit-codes.js";
 import { CONDITION_NAMES, conditionToProto, statusName } from "../rpc/enums.js";
 import type { Unit } from "../../gen/unitsync/v1/unitsync_pb.js";
@@ -40,6 +41,8 @@ export function ping(io: Io, options: GlobalOptions & { output?: string }): Prom
           journal_records: Number(counts?.journalRecords ?? 0),
           journal_bytes: Number(counts?.journalBytes ?? 0),
           replayed_records: Number(counts?.replayedRecords ?? 0),
+          started_sent: Number(counts?.startedSent ?? 0),
+          last_started_sent_at: counts?.lastStartedSentAt ? new Date(timestampMs(counts.lastStartedSentAt)).toISOString() : null,
         }),
       );
       return;
