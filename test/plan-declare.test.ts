@@ -100,6 +100,13 @@ test("a plan past the unit or dependency limit is refused whole, changing nothin
     () => declarePlan(registry, [{ name: "x", after: [{ name: "a", condition: "completed" }, { name: "b", condition: "completed" }] }]),
     { message: 'unit "x" would have 3 dependencies; the limit is 2' },
   );
+  // A new unit past the limit, after one that fits: nothing of either is applied.
+  const fresh = new Registry({ limits: { dependenciesPerUnit: 2 } });
+  t.throws(
+    () => declarePlan(fresh, [{ name: "p", after: [{ name: "x", condition: "completed" }] }, { name: "q", after: ["r", "s", "u"].map((name) => ({ name, condition: "completed" as const })) }]),
+    { message: 'unit "q" would have 3 dependencies; the limit is 2' },
+  );
+  t.deepEqual(fresh.graphView().nodes, []);
   t.deepEqual(snapshot(registry), before);
   declarePlan(registry, [{ name: "x", after: [{ name: "a", condition: "completed" }] }]);
   t.is(registry.counts().units, 1, "x is registered; a and y are only named");

@@ -48,14 +48,14 @@ export function declarePlan(target: PlanTarget, units: readonly PlanDeclaration[
   }
   for (const [name, deps] of planned) {
     const current = target.get(name);
-    if (current.status === "not registered" || current.status === "pending") continue;
     const existing = new Map(current.dependencies.map((d) => [d.dependsOn, d.required]));
-    const changed = [...deps].some(([dep, condition]) => existing.get(dep) !== condition);
-    if (changed) throw new IllegalTransition(name, `unit "${name}" is already ${current.status}; declare dependencies before starting it`);
     const total = new Set([...existing.keys(), ...deps.keys()]).size;
     if (total > limits.dependenciesPerUnit) {
       throw new LimitExceeded(`unit "${name}" would have ${total} dependencies; the limit is ${limits.dependenciesPerUnit}`);
     }
+    if (current.status === "not registered" || current.status === "pending") continue;
+    const changed = [...deps].some(([dep, condition]) => existing.get(dep) !== condition);
+    if (changed) throw new IllegalTransition(name, `unit "${name}" is already ${current.status}; declare dependencies before starting it`);
   }
   const edges = new Map<string, Set<string>>();
   const add = (unit: string, dep: string) => {
