@@ -48,9 +48,9 @@ export async function superviseAgent(self: readonly string[], socketPath: string
   let closing = false;
   let failedStarts = 0;
   const argv = [...self.slice(1), "agent", "--socket", socketPath, "--journal", defaultJournalPath(socketPath), "--stop-with-stdin"];
-  const launch = (): ChildProcess => {
+  const launch = (fresh = false): ChildProcess => {
     // Its stdin is a pipe from `up` that is never written: if `up` dies, the agent sees it close and stops.
-    const next = spawn(self[0]!, argv, { stdio: ["pipe", log, log], detached: true });
+    const next = spawn(self[0]!, fresh ? [...argv, "--fresh"] : argv, { stdio: ["pipe", log, log], detached: true });
     next.stdin?.on("error", () => {}); // the agent gone first: nothing to tell
     next.once("exit", (code, signal) => {
       if (closing || child !== next) return;
@@ -70,7 +70,9 @@ export async function superviseAgent(self: readonly string[], socketPath: string
     });
     return next;
   };
-  child = launch();
+  // The first agent starts empty: a journal left by an `up` that was killed (its agent stopped with
+  // its stdin, keeping the journal) is a start-up that is over. Restarts replay it.
+  child = launch(true);
   try {
     await answered(socketPath, child);
   } catch (error) {
