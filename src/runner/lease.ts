@@ -1,6 +1,5 @@
 // A lock lease from the client side: one AcquireLocks stream, waited for with progress and a
 // timeout, held until release() (or until the stream ends, which the caller learns via `lost`).
-import { randomUUID } from "node:crypto";
 import type { UnitSyncClient } from "../client/client.js";
 import { ExitCode } from "../client/exit-codes.js";
 import { formatDuration, formatLimit } from "./duration.js";
@@ -74,7 +73,7 @@ export function describeBlocker(b: LockBlocker): string {
 export async function acquireLease(client: UnitSyncClient, options: LeaseOptions): Promise<Lease> {
   const names = options.locks.map((l) => l.name);
   if (names.length === 0) throw new LeaseError("no locks given; name at least one, as in: dpkg or builds:2", ExitCode.usage);
-  const leaseId = options.leaseId ?? randomUUID();
+  const leaseId = options.leaseId ?? globalThis.crypto.randomUUID() // loaded only when a lock is taken;
   const say = options.progress ?? (() => {});
   const call = new AbortController();
   let released = false;

@@ -1,6 +1,6 @@
 // The wait before a unit runs: one streaming Start call that reports what the unit waits for and
 // each dependency as the agent pushes it; used by `start`, `run` and `up`.
-import { randomUUID } from "node:crypto";
+import { callId } from "./call-id.js";
 import { SHORT_DEADLINE_MS, type UnitSyncClient, deadlineIn } from "../client/client.js";
 import { isTimeout } from "../client/errors.js";
 import { ExitCode } from "../client/exit-codes.js";
@@ -75,7 +75,7 @@ export async function waitToStart(client: UnitSyncClient, unit: string, options:
   };
   try {
     // One id for this wait: a client that reconnects to a restarted agent resumes it, not starts twice.
-    const stream = client.start({ unit, startId: randomUUID() }, { deadline: deadlineIn(options.timeoutMs), ...(options.signal ? { signal: options.signal } : {}) });
+    const stream = client.start({ unit, startId: callId() }, { deadline: deadlineIn(options.timeoutMs), ...(options.signal ? { signal: options.signal } : {}) });
     for await (const { event } of stream) {
       switch (event.case) {
         case "waiting": {
