@@ -1,10 +1,10 @@
-// gRPC calls over HTTP/2 on the agent's Unix socket, written on node:http2 directly: one
-// connection (renewed when it is lost, drained or has spent its reset budget), deadlines, cancels,
-// and each call's end as exactly one status.
-import { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, connect as connectH2, constants } from "node:http2";
-import { connect as connectSocket } from "node:net";
+// gRPC calls over HTTP/2 on the agent's Unix socket (h2-session.ts): one connection (renewed
+// when it is lost, drained or has spent its reset budget), deadlines, cancels, and each call's end
+// as exactly one status.
 import { CallError, CallMetadata, statusOf } from "./call-error.js";
 import { FrameError, FrameReader } from "./grpc-frames.js";
+import { H2Error, H2Session, type H2Stream } from "./h2-session.js";
+import type { HeaderBlock } from "./hpack.js";
 import { ResetBudget } from "./reset-budget.js";
 import { Status } from "./status-codes.js";
 
@@ -43,7 +43,7 @@ export function grpcTimeout(ms: number): string {
 
 /** One HTTP/2 connection and the calls open on it. */
 class Connection {
-  readonly session: ClientHttp2Session;
+  readonly session: H2Session;
   readonly budget = new ResetBudget();
   open = 0;
   /** No new calls here: the agent said GOAWAY, the budget ran low, or the channel closed. */
@@ -52,17 +52,17 @@ class Connection {
   lost: string | undefined;
 
   constructor(socketPath: string, onClose: (c: Connection) => void) {
-    this.session = connectH2("http://localhost", { createConnection: () => connectSocket(socketPath) });
-    this.session.on("error", (error: Error) => (this.lost ??= error.message));
-    this.session.on("goaway", () => this.drain());
-    this.session.once("close", () => {
-      this.lost ??= "the agent closed the connection";
-      onClose(this);
+    this.session = new H2Session(socketPath, {
+      goaway: () => this.drain(),
+      close: (reason) => {
+        this.lost ??= reason ?? "the agent closed the connection";
+        onClose(this);
+      },
     });
   }
 
   get usable(): boolean {
-    return !this.draining && this.lost === undefined && !this.session.closed && !this.session.destroyed;
+    return !this.draining && this.lost === undefined && !this.session.destroyed && !this.session.goneAway;
   }
 
   began(): void {
@@ -83,17 +83,16 @@ class Connection {
 }
 
 /** Why a stream ended without a status: the connection's fate, or the agent's RST_STREAM. */
-function endWithoutStatus(connection: Connection, stream: ClientHttp2Stream, streamError: Error | undefined): CallError {
-  const cause = (streamError as { cause?: Error } | undefined)?.cause ?? streamError;
-  if (connection.session.destroyed || connection.lost !== undefined || stream.rstCode === constants.NGHTTP2_REFUSED_STREAM) {
-    return new CallError(Status.UNAVAILABLE, cause?.message ?? connection.lost ?? "the agent closed the connection");
+function endWithoutStatus(connection: Connection, stream: H2Stream): CallError {
+  if (connection.session.destroyed || connection.lost !== undefined || stream.rstCode === H2Error.REFUSED_STREAM) {
+    return new CallError(Status.UNAVAILABLE, connection.lost ?? connection.session.reason ?? "the agent closed the connection");
   }
   switch (stream.rstCode) {
-    case constants.NGHTTP2_CANCEL:
+    case H2Error.CANCEL:
       return new CallError(Status.CANCELLED, "the agent cancelled the call");
-    case constants.NGHTTP2_ENHANCE_YOUR_CALM:
+    case H2Error.ENHANCE_YOUR_CALM:
       return new CallError(Status.RESOURCE_EXHAUSTED, "the agent refused the call (ENHANCE_YOUR_CALM)");
-    case constants.NGHTTP2_NO_ERROR:
+    case H2Error.NO_ERROR:
     case undefined:
       return new CallError(Status.INTERNAL, "the agent ended the call without a status");
     default:
@@ -129,7 +128,7 @@ export class H2Channel {
   /** Starts a call of `path` with the framed request `body`. */
   call(path: string, body: Buffer, options: CallOptions, handlers: CallHandlers): Call {
     let done = false;
-    let stream: ClientHttp2Stream | undefined;
+    let stream: H2Stream | undefined;
     let connection: Connection | undefined;
     let timer: NodeJS.Timeout | undefined;
     const finish = (error: CallError | undefined, reset: boolean) => {
@@ -137,9 +136,9 @@ export class H2Channel {
       done = true;
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
-      if (stream && reset && !stream.closed && !stream.destroyed) {
+      if (stream && reset && !stream.closed) {
         connection!.budget.spend();
-        stream.close(constants.NGHTTP2_CANCEL);
+        stream.cancel(H2Error.CANCEL);
       }
       handlers.onEnd(error);
     };
@@ -162,36 +161,28 @@ export class H2Channel {
       return call;
     }
     connection = this.#connection();
-    const headers: Record<string, string> = {
-      ":method": "POST",
-      ":path": path,
-      "content-type": "application/grpc",
-      te: "trailers",
-      ...this.headers,
-    };
-    if (Number.isFinite(remaining)) headers["grpc-timeout"] = grpcTimeout(remaining);
-    try {
-      stream = connection.session.request(headers, { endStream: false });
-    } catch (error) {
-      connection.drain();
-      process.nextTick(() => finish(new CallError(Status.UNAVAILABLE, error instanceof Error ? error.message : String(error)), false));
-      return call;
-    }
+    const headers: [string, string][] = [
+      [":method", "POST"],
+      [":scheme", "http"],
+      [":path", path],
+      [":authority", "localhost"],
+      ["content-type", "application/grpc"],
+      ["te", "trailers"],
+      ...Object.entries(this.headers),
+    ];
+    if (Number.isFinite(remaining)) headers.push(["grpc-timeout", grpcTimeout(remaining)]);
     const on = connection;
-    on.began();
     const reader = new FrameReader();
     let status: ReturnType<typeof statusOf>;
-    let streamError: Error | undefined;
-    const onHeaders = (block: IncomingHttpHeaders) => {
+    const onHeaders = (block: HeaderBlock) => {
       status ??= statusOf(block);
-      const http = Number(block[":status"] ?? 200);
+      const raw = block[":status"] ?? "200";
+      const http = Number(Array.isArray(raw) ? raw[0] : raw);
       if (status === undefined && http !== 200) {
         status = { code: Status.UNKNOWN, details: `the agent answered HTTP status ${http}`, metadata: new CallMetadata() };
       }
     };
-    stream.on("response", onHeaders);
-    stream.on("trailers", onHeaders);
-    stream.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       if (done) return;
       let messages: Uint8Array[];
       try {
@@ -201,16 +192,22 @@ export class H2Channel {
         return;
       }
       for (const message of messages) if (!done) handlers.onMessage(message);
-    });
-    stream.on("error", (error: Error) => (streamError ??= error));
-    stream.once("close", () => {
+    };
+    const onClose = () => {
       on.ended();
-      if (status === undefined) return finish(endWithoutStatus(on, stream!, streamError), false);
+      if (status === undefined) return finish(endWithoutStatus(on, stream!), false);
       if (status.code !== Status.OK) return finish(new CallError(status.code, status.details, status.metadata), false);
       if (reader.partial) return finish(new CallError(Status.INTERNAL, "the agent's answer ended inside a message"), false);
       finish(undefined, false);
-    });
-    stream.end(body);
+    };
+    try {
+      stream = connection.session.request(headers, body, { headers: onHeaders, data: onData, close: onClose });
+    } catch (error) {
+      connection.drain();
+      process.nextTick(() => finish(new CallError(Status.UNAVAILABLE, error instanceof Error ? error.message : String(error)), false));
+      return call;
+    }
+    on.began();
     if (Number.isFinite(remaining)) {
       const wait = (ms: number) => {
         timer = setTimeout(() => {
