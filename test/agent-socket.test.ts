@@ -5,6 +5,7 @@ import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
 import { connect } from "../src/client/client.js";
 import { type Agent, startAgent } from "../src/agent/server.js";
+import { temporarySocketPath } from "../src/agent/socket-file.js";
 import { eventually, tempDir } from "./helpers/agent.js";
 import { spawnProcess } from "./helpers/cli.js";
 
@@ -119,7 +120,48 @@ test("a stale socket is replaced without the path ever going missing, so no clie
   const { misses, looks } = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as { misses: number; looks: number };
   t.true(looks > 0, "the watcher looked during the restarts");
   t.is(misses, 0, `the socket path was missing ${misses} of ${looks} looks`);
-  t.deepEqual(readdirSync(dir).filter((name) => name.startsWith(".unitsync-")), [], "no temporary socket left");
+  t.deepEqual(readdirSync(dir).filter((name) => name.startsWith(".")), [], "no temporary socket left");
+});
+
+/** A socket inode nobody listens on, linked at each of `paths`: what agents killed by SIGKILL leave. */
+async function staleSockets(dir: string, paths: string[]): Promise<void> {
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(join(dir, "holder.sock"), resolve));
+  for (const path of paths) linkSync(join(dir, "holder.sock"), path);
+  await new Promise((resolve) => holder.close(resolve));
+}
+
+test("two agents of one process replacing stale sockets in one folder at once each serve their own", async (t) => {
+  const dir = tempDir(t);
+  const first = join(dir, "first.sock");
+  const second = join(dir, "second.sock");
+  await staleSockets(dir, [first, second]);
+  const agents = await Promise.all([
+    startAgent({ socketPath: first, version: "first", graceMs: 500 }),
+    startAgent({ socketPath: second, version: "second", graceMs: 500 }),
+  ]);
+  t.teardown(() => Promise.all(agents.map((agent) => agent.close())).then(() => {}));
+  t.is(await answers(first), "first");
+  t.is(await answers(second), "second");
+  t.deepEqual(readdirSync(dir).filter((name) => name.startsWith(".")), [], "no temporary socket left");
+});
+
+test("the temporary name is the socket's own, random, and fits the socket path limit", (t) => {
+  const dir = "/run/user/1000";
+  const path = join(dir, "agent.sock");
+  const one = temporarySocketPath(path)!;
+  const two = temporarySocketPath(path)!;
+  t.not(one, two);
+  t.regex(one, /^\/run\/user\/1000\/\.agent\.sock\.[0-9a-f]{12}\.tmp$/);
+  t.regex(temporarySocketPath(join(dir, "other.sock"))!, /\/\.other\.sock\./);
+  // A socket name with no room for itself twice: a short random name beside it.
+  const long = join(dir, "s".repeat(107 - dir.length - 1));
+  const short = temporarySocketPath(long)!;
+  t.regex(short, /^\/run\/user\/1000\/\.us-[0-9a-f]{12}$/);
+  t.true(Buffer.byteLength(short) <= 107);
+  // A folder with no room for any name beside the socket: none (the agent unlinks, then binds).
+  const deep = join("/" + "d".repeat(100), "a.sock");
+  t.is(temporarySocketPath(deep), undefined);
 });
 
 test("a regular file at the socket path is refused and left in place", async (t) => {

@@ -92,13 +92,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   });
   // Lock events join the unit events in the one log, so watch and timeline see them in order.
   let journal: Journal | undefined;
-  // Once shutdown begins, the leases it ends are not released in the journal: they come back
-  // reserved for their holders when the agent is started again (an upgrade, a restart).
-  let stopping = false;
   const locks: LockTable = new LockTable({
     onEvent: (event) => {
-      // Grants and releases go to the journal before the holder hears of them.
-      const entry = journal && !stopping ? lockRecord(event, (name) => locks.capacityOf(name)) : undefined;
+      // Grants and releases go to the journal before the holder hears of them. The leases the
+      // shutdown ends (byStop) are not released in the journal: they come back reserved for their
+      // holders when the agent is started again (an upgrade, a restart). A release its holder
+      // asked for is journalled even while the agent stops.
+      const entry = journal && !event.byStop ? lockRecord(event, (name) => locks.capacityOf(name)) : undefined;
       if (entry) {
         try {
           journal!.append(entry);
@@ -200,13 +200,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      stopping = true;
-      locks.stop(); // the leases shutdown ends pass to nobody
+      const stopping = new ShuttingDown();
+      locks.stop(stopping); // the leases the shutdown ends (with this reason) pass to nobody
       grace?.clear();
       standard.notServing(); // health watchers and checks on open connections see it first
       listener.close();
       removeSocketFile(options.socketPath);
-      shutdown.abort(new ShuttingDown()); // every open Start ends UNAVAILABLE, every Watch ends
+      shutdown.abort(stopping); // every open Start ends UNAVAILABLE, every Watch ends
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();

@@ -1,8 +1,9 @@
 // The agent's socket file: checks before listening (live agent, stale socket, foreign file),
 // a private directory, a 0600 socket (0660/0750 for a socket group), and removal on exit.
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { connect, type Server } from "node:net";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { socketPathProblem } from "../rpc/socket-path.js";
 
 export class SocketFileError extends Error {}
@@ -72,6 +73,18 @@ export async function prepareSocketPath(path: string, gid?: number): Promise<voi
 }
 
 /**
+ * A name to bind a replacement for `path` under before it is renamed over it: in the same folder,
+ * named after the socket and random, so agents replacing different sockets of one folder at once
+ * (or the same pid in two containers) never share one. A name too long for a Unix socket drops
+ * the socket's name; undefined when even that does not fit.
+ */
+export function temporarySocketPath(path: string): string | undefined {
+  const random = randomBytes(6).toString("hex");
+  const candidates = [join(dirname(path), `.${basename(path)}.${random}.tmp`), join(dirname(path), `.us-${random}`)];
+  return candidates.find((candidate) => socketPathProblem(candidate) === undefined);
+}
+
+/**
  * Listens on `path` (see listenPrivately). A stale socket there (one no agent answers on) is
  * replaced atomically: the new socket is bound beside it under a temporary name and renamed over
  * it, so a client of the agent that died never finds the path missing, not even between an
@@ -86,12 +99,13 @@ export async function listenReplacing(server: Server, path: string, gid?: number
   }
   const alreadyServing = () => new SocketFileError(`an agent is already serving on ${path}; stop it or choose another --socket`);
   if (stale && (await answers(path))) throw alreadyServing();
-  const temporary = join(dirname(path), `.unitsync-${process.pid}.sock`);
-  if (!stale || socketPathProblem(temporary)) {
+  const temporary = stale ? temporarySocketPath(path) : undefined;
+  if (temporary === undefined) {
     if (stale) unlinkSync(path); // no room for a temporary name: the old way, unlink then bind
     return listenPrivately(server, path, gid);
   }
-  removeSocketFile(temporary); // left by an earlier process with this pid
+  // Nothing is removed first: the name is this call's own, and a file there (a collision of
+  // random names) is someone else's; the bind then fails instead of taking it.
   await listenPrivately(server, temporary, gid);
   try {
     if (await answers(path)) throw alreadyServing(); // another agent took the path meanwhile

@@ -150,7 +150,7 @@ export class H2Channel {
     };
     const remaining = options.deadline ? options.deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
     const early = this.#closed
-      ? new CallError(Status.UNAVAILABLE, "the client is closed")
+      ? new CallError(Status.CANCELLED, "the client is closed") // ended here, not by the agent: not worth a retry
       : options.signal?.aborted
         ? new CallError(Status.CANCELLED, "Cancelled on client")
         : remaining <= 0

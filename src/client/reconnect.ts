@@ -1,12 +1,15 @@
 // Riding out an agent restart: a client whose calls, when the agent goes away (UNAVAILABLE: a crash,
 // or a stop it did not ask for, such as an upgrade's SIGTERM), are retried with backoff on a fresh
-// connection for up to a reconnect window; its own cancel is never retried. Unary calls repeat (every state-changing verb is idempotent); a Start or
+// connection for up to a reconnect window; its own cancel is never retried, and after close()
+// nothing reconnects: a call still waiting to retry ends CANCELLED at once. Unary calls repeat (every state-changing verb is idempotent); a Start or
 // Watch stream is opened again with the same request (a Start with its start_id resumes its wait).
 import { existsSync } from "node:fs";
 import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
 import type { CallOptions } from "../rpc/service.js";
+import { CallError } from "./call-error.js";
 import { type UnitSyncClient, connect } from "./client.js";
 import { isUnavailable } from "./errors.js";
+import { Status } from "./status-codes.js";
 
 export interface ReconnectOptions {
   owner?: string;
@@ -22,7 +25,17 @@ export interface ReconnectOptions {
  */
 export const isReconnectable = (error: unknown): boolean => isUnavailable(error);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or at once when `signal` aborts (no timer is left behind). */
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 
 export function connectReconnecting(socketPath: string, options: ReconnectOptions): UnitSyncClient {
   const fresh = () => connect(socketPath, { ...(options.owner ? { owner: options.owner } : {}), separate: true });
@@ -31,9 +44,13 @@ export function connectReconnecting(socketPath: string, options: ReconnectOption
   let everAnswered = false;
   let lostSince: number | undefined;
   const notice = options.notice ?? (() => {});
+  /** Aborts on close(): from then on no call reconnects. */
+  const closed = new AbortController();
+  const closedError = () => new CallError(Status.CANCELLED, "the client is closed");
 
   /** After a failure: waits and reconnects if worth it, or rethrows. */
   const recover = async (error: unknown, attempt: number, startedAt: number): Promise<void> => {
+    if (closed.signal.aborted) throw closedError();
     // No agent has ever answered and none left a socket behind: nobody is running one; say so at once.
     if (!isReconnectable(error) || (!everAnswered && lostSince === undefined && !existsSync(socketPath))) throw error;
     const now = Date.now();
@@ -42,7 +59,8 @@ export function connectReconnecting(socketPath: string, options: ReconnectOption
       notice(`lost the agent on ${socketPath}; reconnecting for up to ${Math.round(options.reconnectMs / 1000)}s`);
     }
     if (now - Math.max(lostSince, startedAt) >= options.reconnectMs) throw error;
-    await sleep(Math.min(1_000, 25 * 2 ** Math.min(attempt, 6)));
+    await sleep(Math.min(1_000, 25 * 2 ** Math.min(attempt, 6)), closed.signal);
+    if (closed.signal.aborted) throw closedError();
     current.close();
     current = fresh();
   };
@@ -98,6 +116,9 @@ export function connectReconnecting(socketPath: string, options: ReconnectOption
   }
   return Object.assign(out as unknown as UnitSyncClient, {
     socketPath,
-    close: () => current.close(),
+    close: () => {
+      closed.abort();
+      current.close();
+    },
   });
 }

@@ -66,6 +66,11 @@ export interface LockEvent {
   /** With lock-granted after a wait: the holder whose release let it through. */
   readonly releasedBy: string;
   readonly reason: string;
+  /**
+   * With lock-released: the table's stop ended the lease (the agent's shutdown aborted its
+   * stream), not its holder. Such a release is not journalled: the lease comes back reserved.
+   */
+  readonly byStop?: boolean;
 }
 
 /** The last lease of one unit, for the timeline. */

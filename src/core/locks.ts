@@ -43,6 +43,8 @@ export class LockTable {
   private readonly work: LockState[] = [];
   private dispatching = false;
   private stopped = false;
+  /** The reason the stop's shutdown aborts every lease stream with (see stop). */
+  private stopReason: unknown;
 
   constructor(options: LockTableOptions = {}) {
     this.clock = options.clock ?? Date;
@@ -83,7 +85,7 @@ export class LockTable {
     this.emit("lock-requested", lease);
     return new Promise<LockGrant>((resolve, reject) => {
       const onAbort = () => {
-        if (lease.grantedAt !== undefined) this.release(lease, "stream ended");
+        if (lease.grantedAt !== undefined) this.release(lease, "stream ended", signal.reason);
         else this.withdraw(lease, signal.reason);
       };
       lease.settle = (grant, error) => {
@@ -138,10 +140,13 @@ export class LockTable {
 
   /**
    * The agent stops: from now on nothing is granted, so the leases its shutdown ends hand their
-   * locks to nobody (they come back reserved for their holders in the next agent).
+   * locks to nobody (they come back reserved for their holders in the next agent). The shutdown
+   * aborts the lease streams with `reason`: those releases are the stop's (byStop); a release
+   * for any other reason (its holder's cancel) is the holder's, even while the agent stops.
    */
-  stop(): void {
+  stop(reason: unknown = new Error("the lock table stopped")): void {
     this.stopped = true;
+    this.stopReason = reason;
   }
 
   /** Every lock, by name. */
@@ -205,7 +210,7 @@ export class LockTable {
     }
     signal.throwIfAborted();
     lease.reserved = false;
-    signal.addEventListener("abort", () => this.release(lease, "stream ended"), { once: true });
+    signal.addEventListener("abort", () => this.release(lease, "stream ended", signal.reason), { once: true });
     this.emit("lock-granted", lease, "", "re-claimed after a restart");
     return Promise.resolve({ locks: lease.locks.map((l) => l.name), waitedMs: 0, reclaimed: true });
   }
@@ -225,13 +230,13 @@ export class LockTable {
     lease.settle?.({ locks: lease.locks.map((l) => l.name), waitedMs: lease.grantedAt - lease.requestedAt, reclaimed: false });
   }
 
-  private release(lease: Lease, reason: string): void {
+  private release(lease: Lease, reason: string, cause?: unknown): void {
     if (this.leases.get(lease.id) !== lease) return;
     this.leases.delete(lease.id);
     for (const lock of lease.locks) lock.holders.delete(lease);
     const record = this.history.get(lease.unit);
     if (lease.unit && record?.leaseId === lease.id) record.releasedAt = this.clock.now();
-    this.emit("lock-released", lease, "", reason);
+    this.emit("lock-released", lease, "", reason, this.stopped && cause !== undefined && cause === this.stopReason);
     this.dispatch(lease.locks, lease);
   }
 
@@ -279,7 +284,7 @@ export class LockTable {
     if (this.history.size > this.unitHistory) this.history.delete(this.history.keys().next().value!);
   }
 
-  private emit(kind: LockEventKind, lease: Lease, releasedBy = "", reason = ""): void {
+  private emit(kind: LockEventKind, lease: Lease, releasedBy = "", reason = "", byStop = false): void {
     const event: LockEvent = {
       kind,
       time: this.clock.now(),
@@ -290,6 +295,7 @@ export class LockTable {
       locks: lease.locks.map((l) => l.name),
       releasedBy,
       reason,
+      ...(byStop ? { byStop } : {}),
     };
     try {
       this.onEvent(event);
