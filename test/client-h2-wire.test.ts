@@ -165,7 +165,7 @@ test("a paused stream stops the agent at its window and resumes in order", async
   const done = request(s, Buffer.from("q"), (stream) => (paused = stream));
   paused.pause();
   await stalled;
-  // Node's server buffers what the window does not let through: the client's window is 1 MiB.
+  // Node's server buffers what the window does not let through: the client's window is 64 KiB.
   t.true(written < 8 << 20, `${written}`);
   paused.resume();
   const result = await done;

@@ -59,7 +59,7 @@ test("verbs that only call the agent never read the agent bundle; the agent verb
   const { run, start } = setup(t);
   const unreachable = await run("ping");
   t.is(unreachable.code, 3, "no agent answers yet");
-  t.true(unreachable.builtins.includes("http2"), "ping makes a gRPC call");
+  t.true(unreachable.builtins.includes("net"), "ping makes a gRPC call");
   t.false(unreachable.read.includes(AGENT_BUNDLE));
 
   const agent = start("agent");
@@ -76,8 +76,11 @@ test("verbs that only call the agent never read the agent bundle; the agent verb
   t.true(served.read.includes(AGENT_BUNDLE), "the agent verb runs the agent bundle");
 });
 
-/** Built-in modules grpc-js loads as it is set up and a client call of unitsync needs none of. */
-const GRPC_JS_BUILTINS = ["zlib", "dns"];
+/**
+ * Built-in modules a client call of unitsync needs none of: what grpc-js loads as it is set up
+ * (zlib, dns), node:http2 and what it brings (http, tls, crypto). The client's HTTP/2 is on net.
+ */
+const UNNEEDED_BUILTINS = ["zlib", "dns", "http2", "http", "tls", "crypto"];
 
 test("the CLI bundle holds no grpc-js: client verbs speak HTTP/2 themselves", (t) => {
   const bundle = readFileSync(CLI_BUNDLE, "utf8");
@@ -85,16 +88,16 @@ test("the CLI bundle holds no grpc-js: client verbs speak HTTP/2 themselves", (t
   t.true(readFileSync(AGENT_BUNDLE, "utf8").includes("// node_modules/@grpc/grpc-js/"), "the agent bundle carries grpc-js for the server");
 });
 
-test("client verbs set up no grpc-js; check and up -f still read plans", async (t) => {
+test("client verbs load neither grpc-js nor node:http2, http, tls or crypto; check and up -f still read plans", async (t) => {
   const { run, start } = setup(t);
   const dir = tempDir(t);
   const agent = start("agent");
   t.teardown(() => agent.spawned.child.kill("SIGKILL"));
   await eventually(() => agent.spawned.stderr().includes("serving on"), "the agent to serve", 45_000);
-  for (const args of [["ping"], ["want", "app", "db"], ["start", "db"], ["complete", "db"], ["list"], ["status", "app"], ["locks"], ["timeline"]]) {
+  for (const args of [["ping"], ["want", "app", "db"], ["start", "db"], ["complete", "db"], ["list"], ["status", "app"], ["locks"], ["timeline"], ["run", "x", "--", "true"]]) {
     const report = await run(...args);
     t.is(report.code, 0, args.join(" "));
-    for (const name of GRPC_JS_BUILTINS) t.false(report.builtins.includes(name), `${args.join(" ")} loaded ${name}`);
+    for (const name of UNNEEDED_BUILTINS) t.false(report.builtins.includes(name), `${args.join(" ")} loaded ${name}`);
   }
   const plan = join(dir, "unitsync.yaml");
   writeFileSync(plan, "units:\n  one:\n    run: \"true\"\n  two:\n    after: [one]\n    run: \"true\"\n");

@@ -26,8 +26,12 @@ import { HpackDecoder, HpackError, encodeHeaders } from "./hpack.js";
 export { H2Error } from "./h2-frames.js";
 export type { H2Stream, StreamEvents } from "./h2-stream.js";
 
-/** What each stream may have in flight towards the client before it reads: enough for a 10,000-unit list in a few turns. */
-const STREAM_WINDOW = 1 << 20;
+/**
+ * What each stream may have in flight towards the client before it reads: HTTP/2's default, as
+ * node:http2 has it. A client that stops reading (watch behind a full pipe) soon leaves the rest
+ * waiting in the agent, whose stream budget then ends the stream, rather than in the client.
+ */
+const STREAM_WINDOW = DEFAULT_WINDOW;
 /** The connection's window, credited back as frames arrive (each stream's own window is what pushes back). */
 const CONNECTION_WINDOW = 1 << 24;
 

@@ -1,16 +1,17 @@
 // http://URL, https://URL — ready once a GET answers 2xx. Certificates are not verified: the check
 // asks whether the service answers (a dev server's certificate is often its own), not whether to trust it.
-import { get as httpGet } from "node:http";
-import { get as httpsGet } from "node:https";
 import { type ReadinessCheck, networkError } from "./check.js";
 import { poll } from "./poll.js";
 
 /** A try that gets no answer in this long counts as failed. */
 const REQUEST_TIMEOUT_MS = 5_000;
 
-function tryGet(url: URL, signal: AbortSignal): Promise<string | undefined> {
+/** node:http and node:https load when a check first runs: every `run` and `lock` would pay for them. */
+const client = (url: URL) => (url.protocol === "https:" ? import("node:https") : import("node:http"));
+
+async function tryGet(url: URL, signal: AbortSignal): Promise<string | undefined> {
+  const { get } = await client(url);
   return new Promise((resolve) => {
-    const get = url.protocol === "https:" ? httpsGet : httpGet;
     let settled = false;
     const finish = (error?: string) => {
       if (settled) return;
