@@ -24,8 +24,20 @@ const BYTES = 2;
 const u32Size = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
 /** Bytes of an int32 varint (a negative one takes 10, sign-extended to 64 bits). */
 const i32Size = (n: number) => (n < 0 ? 10 : u32Size(n));
+/** Bigints in this range are varint-coded as Numbers: BigInt arithmetic costs far more. */
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** Bytes of an unsigned varint of a safe integer. */
+const safeSize = (n: number) => {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    size++;
+  }
+  return size;
+};
 /** Bytes of a 64-bit varint (int64 as two's complement, uint64 as is). */
 const u64Size = (n: bigint) => {
+  if (n >= 0n && n <= SAFE) return safeSize(Number(n));
   let v = BigInt.asUintN(64, n);
   let size = 1;
   while (v >= 0x80n) {
@@ -54,6 +66,15 @@ class Writer {
     else this.u64(BigInt(n));
   }
   u64(n: bigint): void {
+    if (n >= 0n && n <= SAFE) {
+      let v = Number(n);
+      while (v >= 0x80) {
+        this.buf[this.at++] = (v % 0x80) | 0x80;
+        v = Math.floor(v / 0x80);
+      }
+      this.buf[this.at++] = v;
+      return;
+    }
     let v = BigInt.asUintN(64, n);
     while (v >= 0x80n) {
       this.buf[this.at++] = Number(v & 0x7fn) | 0x80;
@@ -169,16 +190,16 @@ function writeUnit(w: Writer, u: Unit, extras: UnitExtras): void {
   }
 }
 
-function startedSize(s: Started, extras: UnitExtras): number {
-  let size = s.unit ? 1 + lenSize(unitSize(s.unit, extras)) : 0;
+function startedSize(s: Started, unitBytes: number): number {
+  let size = s.unit ? 1 + lenSize(unitBytes) : 0;
   for (const d of s.dependencies) size += 1 + lenSize(Buffer.byteLength(d));
   return size + (s.waitedMs === 0n ? 0 : 1 + u64Size(s.waitedMs));
 }
 
-function writeStarted(w: Writer, s: Started, extras: UnitExtras): void {
+function writeStarted(w: Writer, s: Started, extras: UnitExtras, unitBytes: number): void {
   if (s.unit) {
     w.byte(tag(1, BYTES));
-    w.u32(unitSize(s.unit, extras));
+    w.u32(unitBytes);
     writeUnit(w, s.unit, extras);
   }
   for (const d of s.dependencies) w.string(2, d, Buffer.byteLength(d));
@@ -215,11 +236,12 @@ export function encodeStartResponse(message: StartResponse): Uint8Array {
     const extras: UnitExtras = {};
     if (u?.blocked) extras.blocked = toBinary(BlockedSchema, u.blocked);
     if (u?.process) extras.process = toBinary(ProcessStateSchema, u.process);
-    const inner = startedSize(event.value, extras);
+    const unitBytes = u ? unitSize(u, extras) : 0;
+    const inner = startedSize(event.value, unitBytes);
     const w = new Writer(Buffer.allocUnsafe(1 + lenSize(inner)));
     w.byte(tag(3, BYTES));
     w.u32(inner);
-    writeStarted(w, event.value, extras);
+    writeStarted(w, event.value, extras, unitBytes);
     return w.buf;
   }
   if (!hasUnknown(message) && event.case === "waiting" && !hasUnknown(event.value)) {
