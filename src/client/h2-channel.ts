@@ -41,6 +41,9 @@ export function grpcTimeout(ms: number): string {
   return `${Math.min(99_999_999, Math.ceil(ceil / 3.6e6))}H`;
 }
 
+/** The receive window of one connection, all its streams together. */
+const CONNECTION_WINDOW_BYTES = 4 * 1024 * 1024;
+
 /** One HTTP/2 connection and the calls open on it. */
 class Connection {
   readonly session: ClientHttp2Session;
@@ -53,6 +56,11 @@ class Connection {
 
   constructor(socketPath: string, onClose: (c: Connection) => void) {
     this.session = connectH2("http://localhost", { createConnection: () => connectSocket(socketPath) });
+    // The connection's flow-control window (HTTP/2 starts it at 64 KiB for all streams together)
+    // is raised: with hundreds of streams woken at once the agent would otherwise stop after every
+    // 64 KiB until this process has read them all. Each stream keeps its own 64 KiB window, so a
+    // stream the caller does not read still holds the agent back.
+    this.session.once("connect", () => this.session.setLocalWindowSize(CONNECTION_WINDOW_BYTES));
     this.session.on("error", (error: Error) => (this.lost ??= error.message));
     this.session.on("goaway", () => this.drain());
     this.session.once("close", () => {
