@@ -4,7 +4,7 @@
 import { closeSync, unlinkSync } from "node:fs";
 import { Registry } from "../core/registry.js";
 import { type BootIdentity, currentBootIdentity } from "./boot-identity.js";
-import { append, decodeRecords, encodeRecord, openJournalFile, readAll, rewrite, truncate } from "./journal-file.js";
+import { append, decodeRecords, encodeRecords, openJournalFile, readAll, recordBytes, rewrite, truncate } from "./journal-file.js";
 import { type JournalRecord, REPLAYERS, type ReplayTarget } from "./journal-ops.js";
 
 export const JOURNAL_VERSION = 1;
@@ -45,7 +45,9 @@ export class Journal {
   private size = 0;
   /** Bytes on file: the records appended in this turn of the event loop wait in `pending`. */
   private written = 0;
-  private pending: Buffer[] = [];
+  /** The JSON payloads of the records not yet written, and how many bytes they take on file. */
+  private pending: string[] = [];
+  private pendingBytes = 0;
   private pendingRecords = 0;
   private flushQueued = false;
   private compactAt: number;
@@ -121,9 +123,11 @@ export class Journal {
    * JavaScript, microtasks included, has run (HTTP/2 sends its frames from a native immediate).
    */
   private write(record: JournalRecord, count = true): void {
-    const bytes = encodeRecord(record);
-    this.pending.push(bytes);
-    this.size += bytes.length;
+    const json = JSON.stringify(record);
+    const bytes = recordBytes(json);
+    this.pending.push(json);
+    this.pendingBytes += bytes;
+    this.size += bytes;
     this.stats.bytes = this.size;
     if (count) {
       this.stats.records++;
@@ -139,9 +143,10 @@ export class Journal {
   flush(): void {
     this.flushQueued = false;
     if (this.pending.length === 0) return;
-    const bytes = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    const bytes = encodeRecords(this.pending, this.pendingBytes);
     const records = this.pendingRecords;
     this.pending = [];
+    this.pendingBytes = 0;
     this.pendingRecords = 0;
     try {
       append(this.fd, bytes, this.written);
