@@ -251,10 +251,14 @@ async function waiters(): Promise<void> {
   await client.want({ unit: "gate", dependsOn: ["gate-root"] }).catch(() => {});
   const sent0 = await startedSent(client);
   const cpu0 = cpuMs(child.pid!);
+  const clientCpu0 = process.cpuUsage();
   const t0 = performance.now();
   await client.complete({ unit: "gate" });
   await done;
   record("waiters_10k_wake_ms", performance.now() - t0, 1);
+  // The bench client's share of the same cores: the CPU time this process spent reading the streams.
+  const clientCpu = process.cpuUsage(clientCpu0);
+  record("waiters_10k_client_cpu_ms", (clientCpu.user + clientCpu.system) / 1_000, 0);
   // The agent's part alone: its CPU time over the fan-out, and the Complete → its last `started` written.
   record("waiters_10k_agent_cpu_ms", cpuMs(child.pid!) - cpu0, 0);
   record("waiters_10k_agent_span_ms", await agentSpanMs(client, "gate", sent0, count), 1);

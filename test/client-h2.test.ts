@@ -109,6 +109,23 @@ test("GOAWAY mid-call is UNAVAILABLE; the next call gets a new connection and re
   t.is(connections, 2);
 });
 
+test("a connection lets the agent send far more than HTTP/2's first 64 KiB before this side reads (many streams woken at once)", async (t) => {
+  const socketPath = join(tempDir(t), "fake.sock");
+  const windows: number[] = [];
+  const server = createServer();
+  server.on("stream", (stream) => {
+    windows.push(stream.session!.state.remoteWindowSize ?? 0);
+    stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": "5", "grpc-message": "none" }, { endStream: true });
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const client = connect(socketPath, { separate: true });
+  t.teardown(() => client.close());
+  await failure(t, client.ping({}));
+  await failure(t, client.ping({})); // the connection's window update has arrived by now
+  t.true(windows[1]! > 1024 * 1024, `the agent may send ${windows[1]} bytes`);
+});
+
 test("a 10,000-unit list is read whole", async (t) => {
   const h = await withAgent(t, { limits: { units: 20_000 } });
   for (let i = 0; i < 10_000; i++) h.agent.registry.want(`unit ${i} with a longer name, ü`, ["gate"]);

@@ -11,11 +11,23 @@ const HEADER_BYTES = 8;
 const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
 export function encodeRecord(record: object): Buffer {
-  const payload = Buffer.from(JSON.stringify(record), "utf8");
-  const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
-  out.writeUInt32LE(payload.length, 0);
-  out.writeUInt32LE(crc32(payload), 4);
-  payload.copy(out, HEADER_BYTES);
+  const json = JSON.stringify(record);
+  return encodeRecords([json], recordBytes(json));
+}
+
+/** The bytes a record whose payload is `json` takes on file. */
+export const recordBytes = (json: string) => HEADER_BYTES + Buffer.byteLength(json);
+
+/** Records of these JSON payloads, `bytes` (the sum of their recordBytes) long, in one buffer. */
+export function encodeRecords(jsons: readonly string[], bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const json of jsons) {
+    const length = out.write(json, at + HEADER_BYTES, "utf8");
+    out.writeUInt32LE(length, at);
+    out.writeUInt32LE(crc32(out.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length)), at + 4);
+    at += HEADER_BYTES + length;
+  }
   return out;
 }
 

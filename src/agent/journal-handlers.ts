@@ -70,12 +70,12 @@ export function withJournal<H extends Record<string, unknown>>(
       const at = clock.at ?? Date.now();
       if (recorder.failed) {
         const failed = recorder.failed;
-        const emit = call.emit.bind(call) as (event: string | symbol, ...args: unknown[]) => boolean;
-        (call as { emit: unknown }).emit = (event: string | symbol, ...args: unknown[]) => {
-          const entry = event === "error" ? failed(call.request, args[0], ownerOf(call), state) : undefined;
+        // Ahead of grpc-js's own listener, which sends the status (a listener, not a wrapped emit:
+        // grpc-js emits several events on every stream, and only "error" is of interest).
+        call.prependListener("error", (error: unknown) => {
+          const entry = failed(call.request, error, ownerOf(call), state);
           if (entry) record({ ...entry, t: entry.t ?? at });
-          return emit(event, ...args);
-        };
+        });
       }
       return frozen(clock, () => (handler as (c: typeof call) => unknown)(call), at);
     };

@@ -41,6 +41,7 @@ export function grpcTimeout(ms: number): string {
   return `${Math.min(99_999_999, Math.ceil(ceil / 3.6e6))}H`;
 }
 
+
 /** One HTTP/2 connection and the calls open on it. */
 class Connection {
   readonly session: H2Session;

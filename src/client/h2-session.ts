@@ -32,7 +32,11 @@ export type { H2Stream, StreamEvents } from "./h2-stream.js";
  * waiting in the agent, whose stream budget then ends the stream, rather than in the client.
  */
 const STREAM_WINDOW = DEFAULT_WINDOW;
-/** The connection's window, credited back as frames arrive (each stream's own window is what pushes back). */
+/**
+ * The connection's window, credited back as frames arrive: HTTP/2 starts it at 64 KiB for all
+ * streams together, and with hundreds of streams woken at once the agent would stop after every
+ * 64 KiB until this process had read them all. Each stream's own window is what pushes back.
+ */
 const CONNECTION_WINDOW = 1 << 24;
 
 export interface SessionEvents {

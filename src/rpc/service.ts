@@ -4,6 +4,8 @@ import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageSha
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import * as grpc from "@grpc/grpc-js";
+import type { StartResponse } from "../../gen/unitsync/v1/unitsync_pb.js";
+import { encodeStartResponse } from "./start-response-encoder.js";
 
 type Methods<S> = S extends GenService<infer M> ? M : never;
 
@@ -41,9 +43,15 @@ export function encodeOnce<T extends object>(message: T): T {
   return message;
 }
 
+/** Messages encoded by hand, by type name: a fan-out writes one per waiter (start-response-encoder.ts). */
+const handEncoded: Record<string, (message: never) => Uint8Array> = {
+  "unitsync.v1.StartResponse": (message: StartResponse) => encodeStartResponse(message),
+};
+
 /** The binary encoding as a Buffer over the same memory (grpc-js writes Buffers). */
 function encode(schema: DescMessage, message: object): Buffer {
-  const bytes = toBinary(schema, message as MessageShape<DescMessage>);
+  const hand = handEncoded[schema.typeName];
+  const bytes = hand ? hand(message as never) : toBinary(schema, message as MessageShape<DescMessage>);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
