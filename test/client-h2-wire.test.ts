@@ -207,3 +207,91 @@ test("a trailer block past one frame arrives in CONTINUATION; the agent's RST_ST
   await goneAway;
   t.true(await pong, "the client answers the agent's PING");
 });
+
+test("HPACK: an integer longer than any limit, and names such as __proto__, are read safely", (t) => {
+  const long = Buffer.concat([hex("0001 617f"), Buffer.alloc(200, 0x80), hex("00")]);
+  t.throws(() => new HpackDecoder().decode(long), { instanceOf: HpackError, message: /too long/ });
+  const block = new HpackDecoder().decode(encodeHeaders([["__proto__", "a"], ["__proto__", "b"], ["constructor", "c"]]));
+  t.deepEqual(Object.getOwnPropertyDescriptor(block, "__proto__")?.value, ["a", "b"]);
+  t.is((block as Record<string, unknown>)["constructor"], "c");
+  t.is(Object.getPrototypeOf(block), null);
+  t.deepEqual({ ...new HpackDecoder().decode(encodeHeaders([["X-Upper", "v"]])) }, { "x-upper": "v" }, "names go out lowercase");
+});
+
+/**
+ * A raw HTTP/2 peer on a Unix socket: it sends SETTINGS, then for each frame of the client the
+ * frames `answer` returns (for a HEADERS frame: the answer to that request), written at once.
+ */
+async function rawServer(t: import("ava").ExecutionContext, answer: (stream: number, type: number) => Buffer[]): Promise<string> {
+  const { createServer: createNetServer } = await import("node:net");
+  const { FrameSplitter, frame: makeFrame } = await import("../src/client/h2-frames.js");
+  const socketPath = join(tempDir(t), "raw.sock");
+  const server = createNetServer((socket) => {
+    socket.on("error", () => {});
+    socket.write(makeFrame(0x4, 0, 0));
+    let preface = true;
+    const frames = new FrameSplitter();
+    socket.on("data", (chunk: Buffer) => {
+      if (preface) {
+        chunk = chunk.subarray(24);
+        preface = false;
+      }
+      for (const f of frames.push(chunk)) if (!socket.destroyed) socket.write(Buffer.concat(answer(f.stream, f.type)));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return socketPath;
+}
+
+test("RST_STREAM NO_ERROR after a whole answer keeps what a paused stream has not read yet (RFC 9113, 8.1)", async (t) => {
+  const { frame: makeFrame } = await import("../src/client/h2-frames.js");
+  const trailers = Buffer.concat([hex("00 0b"), Buffer.from("grpc-status"), hex("01"), Buffer.from("0")]);
+  const socketPath = await rawServer(t, (id, type) => type !== 0x1 ? [] : [
+    makeFrame(0x1, 0x4, id, hex("88")), // :status 200
+    makeFrame(0x0, 0, id, Buffer.alloc(100, 1)),
+    makeFrame(0x0, 0, id, Buffer.alloc(100, 2)),
+    makeFrame(0x1, 0x5, id, trailers),
+    makeFrame(0x3, 0, id, Buffer.alloc(4)), // RST_STREAM NO_ERROR
+  ]);
+  const s = session(t, socketPath);
+  let first = true;
+  let paused!: H2Stream;
+  const result = await request(s, Buffer.from("q"), (stream) => {
+    paused = stream;
+    const events = (stream as unknown as { events: { data: (c: Buffer) => void } }).events;
+    const data = events.data;
+    events.data = (chunk) => {
+      data(chunk);
+      if (!first) return;
+      first = false;
+      paused.pause();
+      setTimeout(() => paused.resume(), 50);
+    };
+  });
+  t.is(result.data.length, 200);
+  t.deepEqual(result.headers[1], { "grpc-status": "0" });
+});
+
+test("a frame over 16 KiB is refused as the protocol error it is; a late PING after close is no error", async (t) => {
+  const { frame: makeFrame } = await import("../src/client/h2-frames.js");
+  const big = await rawServer(t, (id, type) => (type === 0x1 ? [makeFrame(0x1, 0x4, id, hex("88")), makeFrame(0x0, 0, id, Buffer.alloc(20_000))] : []));
+  const reasons: (string | undefined)[] = [];
+  const s = new H2Session(big, { goaway: () => {}, close: (reason) => reasons.push(reason) });
+  const result = await request(s, Buffer.from("q"));
+  t.is(result.data.length, 0);
+  t.regex(s.reason ?? "", /a frame of 20000 bytes, over 16384/);
+
+  // The agent's PING after the client's GOAWAY: the ACK has nowhere to go and must not be written.
+  const trailers = Buffer.concat([hex("00 0b"), Buffer.from("grpc-status"), hex("01"), Buffer.from("0")]);
+  const socketPath = await rawServer(t, (id, type) =>
+    type === 0x1 ? [makeFrame(0x1, 0x4, id, hex("88")), makeFrame(0x1, 0x5, id, trailers)] : type === 0x7 ? [makeFrame(0x6, 0, 0, Buffer.alloc(8))] : [],
+  );
+  const closing = new H2Session(socketPath, { goaway: () => {}, close: (reason) => reasons.push(reason ?? "in order") });
+  await request(closing, Buffer.from("q"));
+  closing.close();
+  await new Promise<void>((resolve) => setTimeout(resolve, 200));
+  closing.destroy();
+  await new Promise<void>((resolve) => setTimeout(resolve, 20));
+  t.deepEqual(reasons.slice(1), ["in order"]);
+});

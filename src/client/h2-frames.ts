@@ -47,8 +47,6 @@ export const enum H2Error {
 export const DEFAULT_WINDOW = 65_535;
 export const DEFAULT_FRAME_SIZE = 16_384;
 export const MAX_WINDOW = 2 ** 31 - 1;
-/** The largest frame the client accepts (it announces no more than the default, so this is slack). */
-const MAX_READ_FRAME = 2 ** 24 - 1;
 
 export interface Frame {
   type: number;
@@ -99,7 +97,8 @@ export class FrameSplitter {
     const frames: Frame[] = [];
     while (data.length >= 9) {
       const length = data.readUIntBE(0, 3);
-      if (length > MAX_READ_FRAME) throw new H2ProtocolError(`a frame of ${length} bytes`);
+      // The client announces no SETTINGS_MAX_FRAME_SIZE, so the default is the most it takes (RFC 9113, 4.2).
+      if (length > DEFAULT_FRAME_SIZE) throw new H2ProtocolError(`a frame of ${length} bytes, over ${DEFAULT_FRAME_SIZE}`);
       if (data.length < 9 + length) break;
       frames.push({ type: data[3]!, flags: data[4]!, stream: data.readUInt32BE(5) & MAX_WINDOW, payload: data.subarray(9, 9 + length) });
       data = data.subarray(9 + length);
@@ -118,7 +117,10 @@ export function unpadded(f: Frame): Buffer {
     pad = body[0]!;
     body = body.subarray(1);
   }
-  if (f.type === FrameType.HEADERS && f.flags & Flag.PRIORITY) body = body.subarray(5);
+  if (f.type === FrameType.HEADERS && f.flags & Flag.PRIORITY) {
+    if (body.length < 5) throw new H2ProtocolError("HEADERS too short for its priority fields");
+    body = body.subarray(5);
+  }
   if (pad > body.length) throw new H2ProtocolError("padding longer than the frame");
   return body.subarray(0, body.length - pad);
 }

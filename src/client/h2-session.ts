@@ -32,6 +32,8 @@ export type { H2Stream, StreamEvents } from "./h2-stream.js";
  * waiting in the agent, whose stream budget then ends the stream, rather than in the client.
  */
 const STREAM_WINDOW = DEFAULT_WINDOW;
+/** Far more than any answer of the agent's carries in its headers or trailers. */
+const MAX_HEADER_BLOCK = 1 << 18;
 /**
  * The connection's window, credited back as frames arrive: HTTP/2 starts it at 64 KiB for all
  * streams together, and with hundreds of streams woken at once the agent would stop after every
@@ -62,7 +64,7 @@ export class H2Session {
   #sendWindow = DEFAULT_WINDOW;
   #received = 0;
   /** A header block in pieces: its stream, whether it ends the stream, and the pieces so far. */
-  #continuing: { stream: number; endStream: boolean; pieces: Buffer[] } | undefined;
+  #continuing: { stream: number; endStream: boolean; pieces: Buffer[]; size: number } | undefined;
   #closing = false;
   #reason: string | undefined;
   destroyed = false;
@@ -96,7 +98,6 @@ export class H2Session {
     if (this.#nextId > MAX_WINDOW) this.goneAway = true; // stream ids spent: the next call opens a new connection
     const stream = new H2Stream(id, this.#peerWindow, STREAM_WINDOW, events, {
       send: (f) => this.#send(f),
-      pump: () => this.#pump(),
       closed: (s) => this.#closed(s),
     });
     this.#streams.set(id, stream);
@@ -126,6 +127,7 @@ export class H2Session {
     this.#send(frame(FrameType.GOAWAY, 0, 0, Buffer.alloc(8)));
     this.#flush();
     this.#socket.end();
+    this.#socket.unref(); // nothing is awaited any more: an agent that never closes its side holds no process
   }
 
   /** Frames go out together once per turn of the event loop: one write for a call's HEADERS and DATA. */
@@ -137,7 +139,8 @@ export class H2Session {
     if (this.#out.length === 0) return;
     const out = this.#out.length === 1 ? this.#out[0]! : Buffer.concat(this.#out);
     this.#out = [];
-    if (!this.destroyed) this.#socket.write(out);
+    // Once the client has ended its side, an ACK to a late PING or SETTINGS has nowhere to go.
+    if (!this.destroyed && !this.#socket.writableEnded) this.#socket.write(out);
   }
 
   #sendHeaders(id: number, block: Buffer): void {
@@ -182,16 +185,21 @@ export class H2Session {
     if (this.#continuing && (f.type !== FrameType.CONTINUATION || f.stream !== this.#continuing.stream)) {
       throw new H2ProtocolError("a header block was interrupted");
     }
+    // Connection frames come on stream 0, stream frames never do (RFC 9113, section 6).
+    const onConnection = f.type === FrameType.SETTINGS || f.type === FrameType.PING || f.type === FrameType.GOAWAY;
+    const onStream = f.type === FrameType.DATA || f.type === FrameType.HEADERS || f.type === FrameType.RST_STREAM || f.type === FrameType.CONTINUATION;
+    if ((onConnection && f.stream !== 0) || (onStream && f.stream === 0)) throw new H2ProtocolError(`frame type ${f.type} on stream ${f.stream}`);
     switch (f.type) {
       case FrameType.DATA:
         return this.#data(f);
       case FrameType.HEADERS:
-        this.#continuing = { stream: f.stream, endStream: (f.flags & Flag.END_STREAM) !== 0, pieces: [unpadded(f)] };
+        this.#continuing = { stream: f.stream, endStream: (f.flags & Flag.END_STREAM) !== 0, pieces: [unpadded(f)], size: f.payload.length };
         if (f.flags & Flag.END_HEADERS) this.#headers();
         return;
       case FrameType.CONTINUATION:
         if (!this.#continuing) throw new H2ProtocolError("CONTINUATION without HEADERS");
         this.#continuing.pieces.push(f.payload);
+        if ((this.#continuing.size += f.payload.length) > MAX_HEADER_BLOCK) throw new H2ProtocolError(`a header block over ${MAX_HEADER_BLOCK} bytes`);
         if (f.flags & Flag.END_HEADERS) this.#headers();
         return;
       case FrameType.RST_STREAM:
@@ -233,7 +241,10 @@ export class H2Session {
   }
 
   #settings(f: Frame): void {
-    if (f.flags & Flag.ACK) return;
+    if (f.flags & Flag.ACK) {
+      if (f.payload.length > 0) throw new H2ProtocolError("a SETTINGS ACK with a payload");
+      return;
+    }
     if (f.payload.length % 6 !== 0) throw new H2ProtocolError("SETTINGS is not a multiple of 6 bytes");
     for (let at = 0; at < f.payload.length; at += 6) {
       const value = f.payload.readUInt32BE(at + 2);
@@ -272,11 +283,12 @@ export class H2Session {
   #windowUpdate(f: Frame): void {
     if (f.payload.length !== 4) throw new H2ProtocolError("WINDOW_UPDATE is not 4 bytes");
     const increment = f.payload.readUInt32BE(0) & MAX_WINDOW;
-    if (f.stream === 0) this.#sendWindow += increment;
-    else {
-      const stream = this.#streams.get(f.stream);
-      if (stream) stream.sendWindow += increment;
-    }
+    if (increment === 0) throw new H2ProtocolError("WINDOW_UPDATE of 0");
+    const stream = f.stream === 0 ? undefined : this.#streams.get(f.stream);
+    const window = (stream ? stream.sendWindow : f.stream === 0 ? this.#sendWindow : 0) + increment;
+    if (window > MAX_WINDOW) throw new H2ProtocolError("a flow-control window past 2^31-1");
+    if (f.stream === 0) this.#sendWindow = window;
+    else if (stream) stream.sendWindow = window;
     this.#pump();
   }
 

@@ -14,8 +14,6 @@ export interface StreamEvents {
 /** What a stream needs of its connection. */
 export interface StreamLink {
   send(frame: Buffer): void;
-  /** Its window grew: send what waits. */
-  pump(): void;
   closed(stream: H2Stream): void;
 }
 
@@ -75,6 +73,11 @@ export class H2Stream {
   reset(code: number): void {
     if (this.closed) return;
     this.rstCode = code;
+    // NO_ERROR after a whole answer only stops the request body: what was answered is kept (RFC 9113, 8.1).
+    if (code === H2Error.NO_ERROR && this.#remoteEnded) {
+      this.body = undefined;
+      return;
+    }
     this.#close();
   }
 

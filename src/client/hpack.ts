@@ -45,7 +45,8 @@ function pushString(out: number[], text: string): void {
  */
 export function encodeHeaders(headers: readonly (readonly [string, string])[]): Buffer {
   const out: number[] = [];
-  for (const [name, value] of headers) {
+  for (const [given, value] of headers) {
+    const name = given.toLowerCase(); // HTTP/2 field names are lowercase (RFC 9113, 8.2.1)
     const whole = STATIC.findIndex(([n, v]) => n === name && v === value && v !== "");
     if (whole >= 0) {
       pushInteger(out, 0x80, 7, whole + 1);
@@ -75,7 +76,8 @@ export class HpackDecoder {
   }
 
   decode(block: Uint8Array): HeaderBlock {
-    const out: HeaderBlock = {};
+    // No prototype: a header named "constructor" or "__proto__" is a header like any other.
+    const out: HeaderBlock = Object.create(null);
     let at = 0;
     const integer = (prefixBits: number): number => {
       if (at >= block.length) throw new HpackError("a header block ends inside an integer");
@@ -84,6 +86,7 @@ export class HpackDecoder {
       if (value < max) return value;
       for (let shift = 1; ; shift *= 128) {
         if (at >= block.length) throw new HpackError("a header block ends inside an integer");
+        if (shift > 2 ** 28) throw new HpackError("an HPACK integer is too long"); // RFC 7541, 5.1: limits in octets too
         const byte = block[at++]!;
         value += (byte & 127) * shift;
         if (value > 2 ** 32) throw new HpackError("an HPACK integer is too large");
