@@ -1,10 +1,10 @@
 #!/bin/sh
 # Builds dist/sea/unitsync from the bundles: a copy of this node with the launcher injected and
-# both bundles (dist/unitsync.cjs, and dist/unitsync-agent.cjs that `agent` and `up` load) as
+# its bundles (dist/unitsync.cjs, and the side bundles dist/unitsync-agent.cjs and dist/unitsync-plan.cjs) as
 # assets, so it runs on a machine with no Node.js. Needs Node >= 20.12.
 set -eu
 cd "$(dirname "$0")/.."
-for f in dist/unitsync.cjs dist/unitsync-agent.cjs; do
+for f in dist/unitsync.cjs dist/unitsync-agent.cjs dist/unitsync-plan.cjs; do
   test -f "$f" || { echo "build-sea: $f is missing; run 'make build' first" >&2; exit 1; }
 done
 mkdir -p dist/sea

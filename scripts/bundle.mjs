@@ -1,9 +1,10 @@
-// Bundles the CLI into two CommonJS files that also run inside the Node single executable:
-// dist/unitsync.cjs, what every verb loads (the CLI, the client, grpc-js, protobuf-es), and
-// dist/unitsync-agent.cjs, the agent side (server, handlers, core, health, reflection, protobufjs,
-// proto-loader) that only `agent` and `up` load, at run time, from the file beside the first one
-// (or from the executable's assets). A module both sides use exists once: the agent bundle takes
-// it from the CLI bundle's instance. The .proto files @grpc/reflection otherwise reads from its
+// Bundles the CLI into CommonJS files that also run inside the Node single executable:
+// dist/unitsync.cjs, what every verb loads (the CLI, its HTTP/2 client, protobuf-es), and side
+// bundles loaded at run time, from the file beside it (or from the executable's assets), by the
+// verbs that need them: dist/unitsync-agent.cjs, the agent side (server, handlers, core, grpc-js,
+// health, reflection, protobufjs, proto-loader) for `agent` and `up`, and dist/unitsync-plan.cjs,
+// the plan reader's YAML parser and JSON Schema checker. A module the CLI bundle holds exists
+// once: a side bundle takes it from the CLI bundle's instance. The .proto files @grpc/reflection otherwise reads from its
 // package folder at run time are embedded.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -61,11 +62,30 @@ module.exports = { ...real, loadSync };
   },
 };
 
-/** Where the agent bundle finds its host: the CLI bundle sets this to a function of a module key. */
+/** Where a side bundle finds its host: the CLI bundle sets this to a function of a module key. */
 const HOST = 'Symbol.for("unitsync.bundle.host")';
-const AGENT_FILE = "unitsync-agent.cjs";
 const ROOT = process.cwd();
 const keyOf = (path) => relative(ROOT, path);
+
+/**
+ * Code only some verbs run, each in a bundle of its own that the CLI bundle loads when one of
+ * them first needs it: the agent side (`agent`, `up`), and the plan reader's YAML parser and JSON
+ * Schema checker (`check`, `up -f`, `graph -f`: ~500 KB every other call would read and load).
+ * `into` picks the imports that lead into the side from outside it.
+ */
+const SIDES = [
+  {
+    file: "unitsync-agent.cjs",
+    entry: ["src/agent/server.ts", "src/agent/socket-file.ts", "src/agent/trace-json.ts"],
+    into: (args) => !args.importer.includes("/src/agent/") && /(^|\/)agent\/[a-z-]+\.js$/.test(args.path),
+  },
+  {
+    file: "unitsync-plan.cjs",
+    entry: ["src/plan/parse-yaml.ts", "src/plan/schema-check.ts"],
+    into: (args) => args.importer.endsWith("/src/plan/check.ts") && /^\.\/(parse-yaml|schema-check)\.js$/.test(args.path),
+  },
+];
+const sideOf = (args) => SIDES.find((side) => side.into(args));
 
 // unix-dgram (the notify check's socket) is a native addon: loaded from node_modules at run time, never bundled.
 // The launcher runs the bundles as vm.Scripts, where a real import() has no loader: dependencies
@@ -99,16 +119,13 @@ const noProtoLoader = {
 };
 const cliEntry = { entryPoints: ["src/cli/bin.ts"], ...common };
 
-/** Imports from outside src/agent/ into it: they all reach the agent bundle through one module. */
-const intoAgent = (args) => !args.importer.includes("/src/agent/") && /(^|\/)agent\/[a-z-]+\.js$/.test(args.path);
-
-/** Pass 1: which modules the CLI bundle holds (the agent side left out). */
+/** Pass 1: which modules the CLI bundle holds (the side bundles left out). */
 const probe = await build({
   ...cliEntry,
   write: false,
   outfile: "dist/unitsync.cjs",
   metafile: true,
-  plugins: [leanProtobuf, noProtoLoader, { name: "no-agent", setup: (b) => b.onResolve({ filter: /.*/ }, (args) => (intoAgent(args) ? { path: args.path, external: true } : undefined)) }],
+  plugins: [leanProtobuf, noProtoLoader, { name: "no-sides", setup: (b) => b.onResolve({ filter: /.*/ }, (args) => (sideOf(args) ? { path: args.path, external: true } : undefined)) }],
 });
 // The modules whose code is in the output (a module imported but tree-shaken away does not count).
 const inCli = new Set(Object.keys(Object.values(probe.metafile.outputs)[0].inputs));
@@ -122,7 +139,7 @@ async function esmExports(file) {
   return names.filter((name) => name !== "default");
 }
 
-/** Pass 2: the agent bundle; every module the CLI bundle holds comes from the CLI bundle's instance. */
+/** Pass 2: the side bundles; every module the CLI bundle holds comes from the CLI bundle's instance. */
 const shared = new Set();
 const fromHost = {
   name: "from-host",
@@ -146,37 +163,39 @@ const fromHost = {
     });
   },
 };
-await build({
-  ...common,
-  stdin: { contents: 'export * from "./src/agent/server.ts";\nexport * from "./src/agent/socket-file.ts";\nexport * from "./src/agent/trace-json.ts";\n', resolveDir: ROOT, sourcefile: "agent-bundle.ts", loader: "ts" },
-  outfile: `dist/${AGENT_FILE}`,
-  plugins: [fromHost, embedProtos, leanProtobuf],
-});
+for (const side of SIDES) {
+  await build({
+    ...common,
+    stdin: { contents: side.entry.map((file) => `export * from "./${file}";\n`).join(""), resolveDir: ROOT, sourcefile: side.file.replace(".cjs", ".ts"), loader: "ts" },
+    outfile: `dist/${side.file}`,
+    plugins: [fromHost, embedProtos, leanProtobuf],
+  });
+}
 
 /**
- * Pass 3: the CLI bundle. The agent's modules are one small module that lends the agent bundle
- * the shared modules, then loads it: through the launcher's code cache (from the file beside
- * this one, or from the executable's assets), or else from the assets or with a plain require.
+ * Pass 3: the CLI bundle. Each side is one small module that lends the side bundles the shared
+ * modules, then loads its bundle: through the launcher's code cache (from the file beside this
+ * one, or from the executable's assets), or else from the assets or with a plain require.
  */
-const agentLoader = `
+const sideLoader = (file) => `
 const host = {
 ${[...shared].sort().map((key) => `  ${JSON.stringify(key)}: () => require(${JSON.stringify(resolve(ROOT, key))}),`).join("\n")}
 };
 globalThis[${HOST}] = (key) => {
-  if (!Object.hasOwn(host, key)) throw new Error("unitsync: the agent bundle needs a module the CLI bundle lacks: " + key);
+  if (!Object.hasOwn(host, key)) throw new Error("unitsync: a side bundle needs a module the CLI bundle lacks: " + key);
   return host[key]();
 };
 const sea = require("node:sea");
 function load() {
-  const file = require("node:path").join(__dirname, ${JSON.stringify(AGENT_FILE)});
+  const file = require("node:path").join(__dirname, ${JSON.stringify(file)});
   const launcher = globalThis[Symbol.for("unitsync.launcher.load")];
   if (launcher) return launcher(file);
   if (sea.isSea()) {
     const { Script } = require("node:vm");
-    const source = sea.getAsset(${JSON.stringify(AGENT_FILE)}, "utf8");
-    const fn = new Script("(function (exports, require, module, __filename, __dirname) {" + source + "\\n})", { filename: ${JSON.stringify(AGENT_FILE)} }).runInThisContext();
+    const source = sea.getAsset(${JSON.stringify(file)}, "utf8");
+    const fn = new Script("(function (exports, require, module, __filename, __dirname) {" + source + "\\n})", { filename: ${JSON.stringify(file)} }).runInThisContext();
     const mod = { exports: {} };
-    fn.call(mod.exports, mod.exports, require, mod, ${JSON.stringify(AGENT_FILE)}, __dirname);
+    fn.call(mod.exports, mod.exports, require, mod, ${JSON.stringify(file)}, __dirname);
     return mod.exports;
   }
   return require(file);
@@ -190,10 +209,13 @@ await build({
     leanProtobuf,
     noProtoLoader,
     {
-      name: "agent-loader",
+      name: "side-loaders",
       setup(b) {
-        b.onResolve({ filter: /.*/ }, (args) => (intoAgent(args) ? { path: "agent", namespace: "agent-loader" } : undefined));
-        b.onLoad({ filter: /.*/, namespace: "agent-loader" }, () => ({ contents: agentLoader, loader: "js", resolveDir: join(ROOT, "src/cli") }));
+        b.onResolve({ filter: /.*/ }, (args) => {
+          const side = sideOf(args);
+          return side ? { path: side.file, namespace: "side-loader" } : undefined;
+        });
+        b.onLoad({ filter: /.*/, namespace: "side-loader" }, (args) => ({ contents: sideLoader(args.path), loader: "js", resolveDir: join(ROOT, "src/cli") }));
       },
     },
   ],

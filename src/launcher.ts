@@ -82,12 +82,16 @@ function run(code: Code, name: string): unknown {
   return module.exports;
 }
 
+/** A side bundle's cache name: unitsync-agent.cjs → agent. */
+const sideName = (path: string) => basename(path, ".cjs").replace(/^unitsync-/, "");
+
 /**
- * Runs the CLI bundle at `file`. The agent bundle beside it, which only `agent` and `up` load,
- * comes through here too (the CLI bundle looks for this loader) and gets its own cache.
+ * Runs the CLI bundle at `file`. The side bundles beside it (the agent's, for `agent` and `up`;
+ * the plan reader's) come through here too (the CLI bundle looks for this loader), each with its
+ * own cache.
  */
 export function launch(file: string): void {
-  (globalThis as Record<symbol, unknown>)[Symbol.for("unitsync.launcher.load")] = (path: string) => run(fromFile(path), "agent");
+  (globalThis as Record<symbol, unknown>)[Symbol.for("unitsync.launcher.load")] = (path: string) => run(fromFile(path), sideName(path));
   run(fromFile(file), "cli");
 }
 
@@ -99,6 +103,6 @@ export function launch(file: string): void {
 export function launchSea(): void {
   const { getAsset } = require("node:sea") as typeof import("node:sea");
   const asset = (name: string): Code => ({ source: getAsset(name, "utf8"), file: join(process.execPath, name), builtFrom: process.execPath });
-  (globalThis as Record<symbol, unknown>)[Symbol.for("unitsync.launcher.load")] = (path: string) => run(asset(basename(path)), "agent");
+  (globalThis as Record<symbol, unknown>)[Symbol.for("unitsync.launcher.load")] = (path: string) => run(asset(basename(path)), sideName(path));
   run(asset("unitsync.cjs"), "cli");
 }

@@ -13,7 +13,7 @@ test("the start-up collection runs and exposes no gc to any context", (t) => {
 });
 
 test("both bundles are ASCII: V8 then holds each source at one byte per character, not two", (t) => {
-  for (const file of ["dist/unitsync-agent.cjs", "dist/unitsync.cjs"]) {
+  for (const file of ["dist/unitsync-agent.cjs", "dist/unitsync-plan.cjs", "dist/unitsync.cjs"]) {
     const text = readFileSync(join(ROOT, file), "latin1");
     const at = text.search(/[^\x00-\x7f]/);
     t.is(at, -1, `${file} has a non-ASCII character at ${at}: ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}`);

@@ -11,7 +11,7 @@ function install(dir: string): string {
   mkdirSync(join(dir, "bin"));
   mkdirSync(join(dir, "dist"));
   cpSync(join(ROOT, "bin/unitsync.cjs"), join(dir, "bin/unitsync.cjs"));
-  for (const file of ["launcher.cjs", "unitsync.cjs", "unitsync-agent.cjs"]) cpSync(join(ROOT, "dist", file), join(dir, "dist", file));
+  for (const file of ["launcher.cjs", "unitsync.cjs", "unitsync-agent.cjs", "unitsync-plan.cjs"]) cpSync(join(ROOT, "dist", file), join(dir, "dist", file));
   return join(dir, "bin/unitsync.cjs");
 }
 

@@ -1,6 +1,6 @@
 // What each verb of the installed command loads: --version and --help load no gRPC at all; the CLI
 // bundle carries no grpc-js (client verbs speak HTTP/2 themselves); verbs
-// that only call the agent never read the agent bundle; `agent` does. Checked in real processes
+// that only call the agent read neither the agent bundle nor the plan reader's; `agent` and `check` do. Checked in real processes
 // through a preload that records the built-in modules loaded and the files read.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { BIN, ROOT, spawnProcess } from "./helpers/cli.js";
 
 const AGENT_BUNDLE = join(ROOT, "dist/unitsync-agent.cjs");
 const CLI_BUNDLE = join(ROOT, "dist/unitsync.cjs");
+const PLAN_BUNDLE = join(ROOT, "dist/unitsync-plan.cjs");
 
 /** Written to a file at exit: the built-in modules the process loaded and the files it read. */
 const PRELOAD = `
@@ -69,6 +70,7 @@ test("verbs that only call the agent never read the agent bundle; the agent verb
     const report = await run(...args);
     t.is(report.code, 0, args.join(" "));
     t.false(report.read.includes(AGENT_BUNDLE), `${args.join(" ")} read the agent bundle`);
+    t.false(report.read.includes(PLAN_BUNDLE), `${args.join(" ")} read the plan bundle`);
   }
   agent.spawned.child.kill("SIGTERM");
   const served = await agent.report();
@@ -103,14 +105,19 @@ test("client verbs load neither grpc-js nor node:http2, http, tls or crypto; che
   writeFileSync(plan, "units:\n  one:\n    run: \"true\"\n  two:\n    after: [one]\n    run: \"true\"\n");
   const checked = await run("check", "-f", plan);
   t.is(checked.code, 0, "check reads the plan");
+  t.true(checked.read.includes(PLAN_BUNDLE), "check runs the plan bundle");
   agent.spawned.child.kill("SIGTERM");
   await agent.report();
   const up = await run("up", "-f", plan, "--socket", join(dir, "up.sock"));
   t.is(up.code, 0, "up -f runs the plan");
 });
 
-test("the CLI bundle holds none of the agent's code", (t) => {
+test("the CLI bundle holds none of the agent's code, nor the plan reader's YAML parser and schema checker", (t) => {
   const bundle = readFileSync(CLI_BUNDLE, "utf8");
+  for (const marker of ["node_modules/yaml/", "node_modules/ajv/", "src/plan/parse-yaml.ts", "src/plan/schema-check.ts"]) {
+    t.false(bundle.includes(`// ${marker}`), `the CLI bundle contains ${marker}`);
+    t.true(readFileSync(PLAN_BUNDLE, "utf8").includes(`// ${marker}`), `the plan bundle lacks ${marker}`);
+  }
   for (const marker of ["src/agent/server.ts", "src/agent/handlers.ts", "src/core/registry.ts", "node_modules/protobufjs/", "node_modules/@grpc/proto-loader/", "node_modules/@grpc/reflection/", "node_modules/grpc-health-check/"]) {
     t.false(bundle.includes(`// ${marker}`), `the CLI bundle contains ${marker}`);
   }

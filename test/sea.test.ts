@@ -94,4 +94,11 @@ test("the single executable runs every verb, the agent and up included, with no 
     .done;
   t.is(up.code, 0, up.stderr + up.stdout);
   t.regex(up.stdout + up.stderr, /app/);
+
+  // `check` runs the plan reader's bundle, an asset of the executable too.
+  const plan = join(dir, "unitsync.yaml");
+  writeFileSync(plan, "units:\n  db:\n    run: \"true\"\n  app:\n    after: [db]\n    run: \"true\"\n");
+  const checked = await spawnProcess(SEA, ["check", "-f", plan], env).done;
+  t.is(checked.code, 0, checked.stderr);
+  t.regex(checked.stdout, /2 units, no problems/);
 });
