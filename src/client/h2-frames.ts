@@ -108,6 +108,28 @@ export class FrameSplitter {
   }
 }
 
+/**
+ * The settings a SETTINGS frame carries, the last value of each, checked against their limits
+ * (RFC 9113, 6.5.2); undefined for an ACK. The client acts on the window and the frame size: its
+ * headers never enter a table, and it opens few streams.
+ */
+export function readSettings(f: Frame): Map<number, number> | undefined {
+  if (f.flags & Flag.ACK) {
+    if (f.payload.length > 0) throw new H2ProtocolError("a SETTINGS ACK with a payload");
+    return undefined;
+  }
+  if (f.payload.length % 6 !== 0) throw new H2ProtocolError("SETTINGS is not a multiple of 6 bytes");
+  const settings = new Map<number, number>();
+  for (let at = 0; at < f.payload.length; at += 6) {
+    const id = f.payload.readUInt16BE(at);
+    const value = f.payload.readUInt32BE(at + 2);
+    if (id === Setting.INITIAL_WINDOW_SIZE && value > MAX_WINDOW) throw new H2ProtocolError("INITIAL_WINDOW_SIZE past 2^31-1");
+    if (id === Setting.MAX_FRAME_SIZE && (value < DEFAULT_FRAME_SIZE || value > 2 ** 24 - 1)) throw new H2ProtocolError("MAX_FRAME_SIZE out of range");
+    settings.set(id, value);
+  }
+  return settings;
+}
+
 /** A DATA or HEADERS payload without its padding (and, for HEADERS, its priority fields). */
 export function unpadded(f: Frame): Buffer {
   let body = f.payload;

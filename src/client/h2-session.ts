@@ -16,6 +16,7 @@ import {
   PREFACE,
   Setting,
   frame,
+  readSettings,
   settingsFrame,
   unpadded,
   windowUpdateFrame,
@@ -241,27 +242,14 @@ export class H2Session {
   }
 
   #settings(f: Frame): void {
-    if (f.flags & Flag.ACK) {
-      if (f.payload.length > 0) throw new H2ProtocolError("a SETTINGS ACK with a payload");
-      return;
+    const settings = readSettings(f);
+    if (settings === undefined) return; // an ACK of the client's own
+    const window = settings.get(Setting.INITIAL_WINDOW_SIZE);
+    if (window !== undefined) {
+      for (const stream of this.#streams.values()) stream.sendWindow += window - this.#peerWindow;
+      this.#peerWindow = window;
     }
-    if (f.payload.length % 6 !== 0) throw new H2ProtocolError("SETTINGS is not a multiple of 6 bytes");
-    for (let at = 0; at < f.payload.length; at += 6) {
-      const value = f.payload.readUInt32BE(at + 2);
-      switch (f.payload.readUInt16BE(at)) {
-        case Setting.INITIAL_WINDOW_SIZE:
-          if (value > MAX_WINDOW) throw new H2ProtocolError("INITIAL_WINDOW_SIZE past 2^31-1");
-          for (const stream of this.#streams.values()) stream.sendWindow += value - this.#peerWindow;
-          this.#peerWindow = value;
-          break;
-        case Setting.MAX_FRAME_SIZE:
-          if (value < DEFAULT_FRAME_SIZE || value > 2 ** 24 - 1) throw new H2ProtocolError("MAX_FRAME_SIZE out of range");
-          this.#peerFrameSize = value;
-          break;
-        default:
-          break; // the client's headers never enter a table, and it opens few streams
-      }
-    }
+    this.#peerFrameSize = settings.get(Setting.MAX_FRAME_SIZE) ?? this.#peerFrameSize;
     this.#send(frame(FrameType.SETTINGS, Flag.ACK, 0));
     this.#pump();
   }
