@@ -41,8 +41,6 @@ export interface JournalStats {
 }
 
 export class Journal {
-  /** The journal's size with the records not yet written. */
-  private size = 0;
   /** Bytes on file: the records appended in this turn of the event loop wait in `pending`. */
   private written = 0;
   /** The JSON payloads of the records not yet written, and how many bytes they take on file. */
@@ -50,6 +48,10 @@ export class Journal {
   private pendingBytes = 0;
   private pendingRecords = 0;
   private flushQueued = false;
+  /** The journal's size with the records not yet written. */
+  private get size(): number {
+    return this.written + this.pendingBytes;
+  }
   private compactAt: number;
   readonly stats: JournalStats = { records: 0, bytes: 0, replayed: 0, compactions: 0 };
 
@@ -96,7 +98,7 @@ export class Journal {
     if (bytes.length === 0 || mismatch) {
       if (mismatch) log(`journal ${path}: ${mismatch}; starting empty`);
       truncate(this.fd, 0);
-      this.size = this.written = 0;
+      this.written = 0;
       this.write(this.header(), false);
       return;
     }
@@ -104,7 +106,7 @@ export class Journal {
       log(`journal ${path}: dropped ${decoded.droppedBytes} bytes of a torn or corrupt record at offset ${decoded.validBytes}`);
       truncate(this.fd, decoded.validBytes);
     }
-    this.size = this.written = decoded.validBytes;
+    this.written = decoded.validBytes;
     const started = Date.now();
     const failures = replay(records as JournalRecord[], this.target, this.clock, (record, error) =>
       log(`journal ${path}: record ${record.k} ${JSON.stringify(record.u ?? "")} not replayed: ${error instanceof Error ? error.message : String(error)}`),
@@ -127,7 +129,6 @@ export class Journal {
     const bytes = recordBytes(json);
     this.pending.push(json);
     this.pendingBytes += bytes;
-    this.size += bytes;
     this.stats.bytes = this.size;
     if (count) {
       this.stats.records++;
@@ -152,7 +153,6 @@ export class Journal {
       append(this.fd, bytes, this.written);
       this.written += bytes.length;
     } catch (error) {
-      this.size = this.written;
       this.stats.bytes = this.size;
       this.stats.records -= records;
       this.options.log(`journal ${this.options.path}: ${records} records not written: ${error instanceof Error ? error.message : String(error)}`);
@@ -191,7 +191,7 @@ export class Journal {
     const next = rewrite(this.options.path, [header, ...live]);
     closeSync(this.fd);
     this.fd = next.fd;
-    this.size = this.written = next.size;
+    this.written = next.size;
     this.stats.records = live.length;
     this.stats.bytes = this.size;
     this.stats.compactions++;
