@@ -41,12 +41,10 @@ export function grpcTimeout(ms: number): string {
   return `${Math.min(99_999_999, Math.ceil(ceil / 3.6e6))}H`;
 }
 
-
-/** One HTTP/2 connection and the calls open on it. */
+/** One HTTP/2 connection and the calls open on it (its session counts them). */
 class Connection {
   readonly session: H2Session;
   readonly budget = new ResetBudget();
-  open = 0;
   /** No new calls here: the agent said GOAWAY, the budget ran low, or the channel closed. */
   draining = false;
   /** Why the connection ended, once it has. */
@@ -66,20 +64,19 @@ class Connection {
     return !this.draining && this.lost === undefined && !this.session.destroyed && !this.session.goneAway;
   }
 
+  /** A call began: the connection keeps the process alive while it has calls open. */
   began(): void {
-    if (this.open++ === 0) this.session.ref();
+    this.session.ref();
   }
 
   ended(): void {
-    if (--this.open > 0) return;
-    if (this.draining) this.session.close();
-    else if (!this.session.destroyed) this.session.unref();
+    if (this.session.open === 0 && !this.session.destroyed) this.session.unref();
   }
 
-  /** Takes no new calls; closes once its calls have ended. */
+  /** Takes no new calls; the session closes once its calls have ended. */
   drain(): void {
     this.draining = true;
-    if (this.open === 0 && !this.session.destroyed) this.session.close();
+    if (!this.session.destroyed) this.session.close();
   }
 }
 
@@ -115,7 +112,7 @@ export class H2Channel {
   /** The connection for a new call: the current one while it may take it, else a new one. */
   #connection(): Connection {
     const current = this.#current;
-    if (current?.usable && current.budget.allows(current.open + 1)) return current;
+    if (current?.usable && current.budget.allows(current.session.open + 1)) return current;
     current?.drain();
     const next = new Connection(this.socketPath, (c) => {
       this.#all.delete(c);

@@ -73,7 +73,6 @@ export class H2Session {
 
   constructor(socketPath: string, readonly events: SessionEvents) {
     this.#socket = connect(socketPath);
-    this.#socket.setNoDelay?.(true);
     this.#send(PREFACE);
     this.#send(settingsFrame([[Setting.ENABLE_PUSH, 0], [Setting.INITIAL_WINDOW_SIZE, STREAM_WINDOW]]));
     this.#send(windowUpdateFrame(0, CONNECTION_WINDOW - DEFAULT_WINDOW));
@@ -124,7 +123,7 @@ export class H2Session {
   }
 
   #end(): void {
-    if (this.destroyed) return;
+    if (this.destroyed || this.#socket.writableEnded) return;
     this.#send(frame(FrameType.GOAWAY, 0, 0, Buffer.alloc(8)));
     this.#flush();
     this.#socket.end();
@@ -272,11 +271,13 @@ export class H2Session {
     if (f.payload.length !== 4) throw new H2ProtocolError("WINDOW_UPDATE is not 4 bytes");
     const increment = f.payload.readUInt32BE(0) & MAX_WINDOW;
     if (increment === 0) throw new H2ProtocolError("WINDOW_UPDATE of 0");
-    const stream = f.stream === 0 ? undefined : this.#streams.get(f.stream);
-    const window = (stream ? stream.sendWindow : f.stream === 0 ? this.#sendWindow : 0) + increment;
-    if (window > MAX_WINDOW) throw new H2ProtocolError("a flow-control window past 2^31-1");
-    if (f.stream === 0) this.#sendWindow = window;
-    else if (stream) stream.sendWindow = window;
+    const grown = (window: number) => {
+      if (window + increment > MAX_WINDOW) throw new H2ProtocolError("a flow-control window past 2^31-1");
+      return window + increment;
+    };
+    const stream = this.#streams.get(f.stream);
+    if (f.stream === 0) this.#sendWindow = grown(this.#sendWindow);
+    else if (stream) stream.sendWindow = grown(stream.sendWindow);
     this.#pump();
   }
 

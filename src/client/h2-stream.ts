@@ -44,9 +44,9 @@ export class H2Stream {
     if (body === undefined || this.closed) return 0;
     let at = 0;
     for (;;) {
-      const size = Math.min(body.length - at, frameSize, this.sendWindow - at, connectionWindow - at);
+      const size = Math.max(0, Math.min(body.length - at, frameSize, this.sendWindow - at, connectionWindow - at));
       const last = at + size === body.length;
-      if (size <= 0 && !(last && body.length === 0)) break;
+      if (size === 0 && !last) break; // the windows are spent
       this.link.send(frame(FrameType.DATA, last ? Flag.END_STREAM : 0, this.id, body.subarray(at, at + size)));
       at += size;
       if (last) break;
