@@ -71,15 +71,23 @@ interface Result {
   rstCode: number | undefined;
 }
 
-function request(session: H2Session, body: Buffer, onStream?: (stream: H2Stream) => void): Promise<Result> {
+interface RequestOptions {
+  path?: string;
+  headers?: [string, string][];
+  onStream?: (stream: H2Stream) => void;
+}
+
+/** One request on `session`: what came back, once the stream has closed. */
+function request(session: H2Session, body: Buffer, options: RequestOptions = {}): Promise<Result> {
   return new Promise((resolve) => {
     const result: Result = { headers: [], data: Buffer.alloc(0), rstCode: undefined };
-    const stream: H2Stream = session.request([[":method", "POST"], [":scheme", "http"], [":path", "/x"], [":authority", "localhost"]], body, {
+    const headers: [string, string][] = [[":method", "POST"], [":scheme", "http"], [":path", options.path ?? "/x"], [":authority", "localhost"], ...(options.headers ?? [])];
+    const stream: H2Stream = session.request(headers, body, {
       headers: (block) => result.headers.push(block),
       data: (chunk) => (result.data = Buffer.concat([result.data, chunk])),
       close: () => resolve({ ...result, rstCode: stream.rstCode }),
     });
-    onStream?.(stream);
+    options.onStream?.(stream);
   });
 }
 
@@ -103,14 +111,7 @@ test("every byte a header value may hold, Huffman-coded or not, and a dynamic ta
   const node = connectNode("http://localhost", { createConnection: () => connectNet(socketPath) });
   t.teardown(() => node.destroy());
   for (let i = 0; i < values.length; i++) {
-    const result = await new Promise<Result>((resolve) => {
-      const got: Result = { headers: [], data: Buffer.alloc(0), rstCode: undefined };
-      const stream = mine.request([[":method", "POST"], [":scheme", "http"], [":path", "/x"], [":authority", "localhost"], ["x-i", String(i)]], Buffer.from("q"), {
-        headers: (block) => got.headers.push(block),
-        data: (chunk) => (got.data = Buffer.concat([got.data, chunk])),
-        close: () => resolve({ ...got, rstCode: stream.rstCode }),
-      });
-    });
+    const result = await request(mine, Buffer.from("q"), { headers: [["x-i", String(i)]] });
     const reference = await new Promise<string>((resolve) => {
       const r = node.request({ ":method": "POST", ":path": "/x", "x-i": String(i) });
       r.on("response", (h) => resolve(String(h["x-value"])));
@@ -162,7 +163,7 @@ test("a paused stream stops the agent at its window and resumes in order", async
   });
   const s = session(t, socketPath);
   let paused!: H2Stream;
-  const done = request(s, Buffer.from("q"), (stream) => (paused = stream));
+  const done = request(s, Buffer.from("q"), { onStream: (stream) => (paused = stream) });
   paused.pause();
   await stalled;
   // Node's server buffers what the window does not let through: the client's window is 64 KiB.
@@ -189,19 +190,12 @@ test("a trailer block past one frame arrives in CONTINUATION; the agent's RST_ST
   const s = session(t, socketPath);
   const big = await request(s, Buffer.from("q"));
   t.is((big.headers[1]!["x-big"] as string).length, 40_000);
-  const reset = await new Promise<Result>((resolve) => {
-    const r: Result = { headers: [], data: Buffer.alloc(0), rstCode: undefined };
-    const stream = s.request([[":method", "POST"], [":scheme", "http"], [":path", "/reset"], [":authority", "localhost"]], Buffer.from("q"), {
-      headers: () => {},
-      data: () => {},
-      close: () => resolve({ ...r, rstCode: stream.rstCode }),
-    });
-  });
+  const reset = await request(s, Buffer.from("q"), { path: "/reset" });
   t.is(reset.rstCode, 11);
   const goneAway = new Promise<void>((resolve) => {
     const s2 = new H2Session(socketPath, { goaway: resolve, close: () => {} });
     t.teardown(() => s2.destroy());
-    s2.request([[":method", "POST"], [":scheme", "http"], [":path", "/goaway"], [":authority", "localhost"]], Buffer.from("q"), { headers: () => {}, data: () => {}, close: () => {} });
+    void request(s2, Buffer.from("q"), { path: "/goaway" });
     const wait = setInterval(() => goaway && (clearInterval(wait), goaway()), 5);
   });
   await goneAway;
@@ -257,7 +251,7 @@ test("RST_STREAM NO_ERROR after a whole answer keeps what a paused stream has no
   const s = session(t, socketPath);
   let first = true;
   let paused!: H2Stream;
-  const result = await request(s, Buffer.from("q"), (stream) => {
+  const result = await request(s, Buffer.from("q"), { onStream: (stream) => {
     paused = stream;
     const events = (stream as unknown as { events: { data: (c: Buffer) => void } }).events;
     const data = events.data;
@@ -268,7 +262,7 @@ test("RST_STREAM NO_ERROR after a whole answer keeps what a paused stream has no
       paused.pause();
       setTimeout(() => paused.resume(), 50);
     };
-  });
+  } });
   t.is(result.data.length, 200);
   t.deepEqual(result.headers[1], { "grpc-status": "0" });
 });
