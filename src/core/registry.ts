@@ -110,7 +110,8 @@ export class Registry {
     record.startRequestedAt ??= now;
     if (blocked) throw dependencyFailed(unit, blocked);
     const unmet = this.store.unmet(unit);
-    if (unmet.length === 0) return Promise.resolve(this.markStarted(record, now));
+    // Nothing to wait for: started at the instant it was asked, so it shows no wait however busy the clock.
+    if (unmet.length === 0) return Promise.resolve(this.markStarted(record, now, now));
 
     return this.wakeQueue.open(record, signal, progress, now, {
       began: () => {
@@ -285,16 +286,15 @@ export class Registry {
     this.wakeQueue.wake(this.store.graph.dependentsOf(record.name));
   }
 
-  private markStarted(record: UnitRecord, since: number): StartResult {
-    this.transition(record, "started", "");
+  private markStarted(record: UnitRecord, since: number, at = this.clock.now()): StartResult {
+    this.transition(record, "started", "", at);
     const dependencies = [...this.store.graph.dependenciesOf(record.name).keys()];
-    return { unit: this.view(record.name), dependencies, waitedMs: Math.max(0, this.clock.now() - since) };
+    return { unit: this.view(record.name), dependencies, waitedMs: Math.max(0, at - since) };
   }
 
   /** Returns, for a failure, the dependents it blocks over blocking edges (see blockedDependents). */
-  private transition(record: UnitRecord, to: UnitStatus, reason: string): string[] {
+  private transition(record: UnitRecord, to: UnitStatus, reason: string, now = this.clock.now()): string[] {
     const from = record.status;
-    const now = this.clock.now();
     record.status = to;
     record.reason = reason;
     record.changedAt = now;
