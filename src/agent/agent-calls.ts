@@ -9,6 +9,7 @@ import type { LockTable } from "../core/locks.js";
 import type { Processes } from "../core/processes.js";
 import type { Registry } from "../core/registry.js";
 import { OWNER_KEY, toServiceError } from "../rpc/status.js";
+import type { Outbox } from "./outbox.js";
 
 export interface AgentContext {
   readonly registry: Registry;
@@ -23,6 +24,8 @@ export interface AgentContext {
   streams: number;
   /** A Start or Watch that would open more streams than this is refused. */
   readonly maxStreams: number;
+  /** Every server-stream write and final status, spread over event-loop turns. */
+  readonly outbox: Outbox;
   connections(): number;
   logError(error: unknown): void;
   /** The journal's live figures, when the agent has one. */
@@ -127,17 +130,20 @@ export function serverStream<Req, Res>(
     const forgetShutdown = onAbort(ctx.shutdown, () => stop.abort(ctx.shutdown.reason));
     const signal = stop.signal;
     ctx.streams++;
-    const finish = (error?: unknown) => {
-      ctx.streams--;
-      call.off("cancelled", onCancelled);
-      forgetShutdown();
-      if (clientGone) return; // nobody is listening any more
-      if (error === undefined) call.end();
-      else call.emit("error", toServiceError(error, ctx.logError));
-    };
-    const send = (message: Res) => {
-      if (!clientGone) call.write(message);
-    };
+    // Writes and the final status go through the outbox, in order, a batch per event-loop turn.
+    const finish = (error?: unknown) =>
+      ctx.outbox.run(() => {
+        ctx.streams--;
+        call.off("cancelled", onCancelled);
+        forgetShutdown();
+        if (clientGone) return; // nobody is listening any more
+        if (error === undefined) call.end();
+        else call.emit("error", toServiceError(error, ctx.logError));
+      });
+    const send = (message: Res) =>
+      ctx.outbox.run(() => {
+        if (!clientGone) call.write(message);
+      });
     let running: Promise<void>;
     try {
       running = body(call.request, signal, send, ownerOf(call));

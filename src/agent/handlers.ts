@@ -154,7 +154,7 @@ export function createHandlers(ctx: AgentContext): Handlers {
           },
         }),
       );
-      startedSent(ctx);
+      ctx.outbox.run(() => startedSent(ctx)); // counted when written: right after the message, in the outbox's order
     }),
 
     watch: serverStream<Parameters<Handlers["watch"]>[0]["request"], WatchResponse>(ctx, (request, signal, send) => {

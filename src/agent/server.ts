@@ -22,6 +22,7 @@ import { withJournal } from "./journal-handlers.js";
 import { withStartResume } from "./start-resume.js";
 import { DEFAULT_LOCK_GRACE_MS, type LockGrace, restoreLeases } from "./lock-grace.js";
 import { type HeldLease, lockRecord } from "./journal-ops.js";
+import { Outbox } from "./outbox.js";
 
 export { collectStartupGarbage } from "./startup-garbage.js";
 
@@ -66,6 +67,8 @@ export interface AgentOptions {
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
 export const DEFAULT_MAX_STREAMS = 20_000;
+/** Server-stream writes and statuses per event-loop turn (see outbox.ts). */
+const STREAM_OPS_PER_TURN = 256;
 export const DEFAULT_KEEPALIVE_MS = 60_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
 
@@ -128,6 +131,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     shutdown: shutdown.signal,
     streams: 0,
     maxStreams: options.maxStreams ?? DEFAULT_MAX_STREAMS,
+    outbox: new Outbox(STREAM_OPS_PER_TURN, (error) => context.logError(error)),
     startedSent: 0,
     connections: () => sockets.size,
     logError: (error) => log(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),

@@ -1,0 +1,56 @@
+// Server-stream writes spread over event-loop turns. One change can wake thousands of Start
+// streams; written in the turn that woke them, not a byte leaves until every message and status
+// is built. A batch per turn lets the HTTP/2 session put each batch on the socket, and the
+// clients read it on the other cores, while the agent builds the next.
+
+/** Runs stream operations in the order given, at most `perTurn` of them in one event-loop turn. */
+export class Outbox {
+  private readonly queue: (() => void)[] = [];
+  private spent = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly perTurn: number,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  /** Runs `op` now while this turn has room and nothing waits; otherwise on a later turn, after every op queued before it. */
+  run(op: () => void): void {
+    this.schedule();
+    if (this.queue.length > 0 || this.spent >= this.perTurn) {
+      this.queue.push(op);
+      return;
+    }
+    this.spent++;
+    this.call(op);
+  }
+
+  /** Operations waiting for a later turn. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  private call(op: () => void): void {
+    try {
+      op();
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.turn);
+  }
+
+  private readonly turn = (): void => {
+    this.scheduled = false;
+    this.spent = 0;
+    if (this.queue.length === 0) return;
+    this.schedule();
+    const batch = this.queue.splice(0, this.perTurn);
+    this.spent = batch.length;
+    for (const op of batch) this.call(op);
+  };
+}
