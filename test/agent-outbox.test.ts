@@ -21,6 +21,25 @@ test("operations run in the order given, at most a batch in one turn", async (t)
   t.is(outbox.waiting, 0);
 });
 
+test("a long queue drains a batch per turn, each operation once and in order, operations added meanwhile behind it", async (t) => {
+  const outbox = new Outbox(256, (error) => t.fail(String(error)));
+  const ran: number[] = [];
+  for (let i = 0; i < 10_000; i++) outbox.run(() => ran.push(i));
+  let turns = 0;
+  let added = 10_000;
+  while (outbox.waiting > 0) {
+    const before = outbox.waiting;
+    await nextTurn();
+    turns++;
+    t.is(before - outbox.waiting, Math.min(256, before));
+    if (turns % 7 === 0) {
+      const n = added++;
+      outbox.run(() => ran.push(n));
+    }
+  }
+  t.deepEqual(ran, Array.from({ length: added }, (_, i) => i));
+});
+
 test("an operation given while others wait runs after them, even with room in its turn", async (t) => {
   const outbox = new Outbox(2, (error) => t.fail(String(error)));
   const ran: string[] = [];
