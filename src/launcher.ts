@@ -42,6 +42,25 @@ interface Code {
 
 const fromFile = (file: string): Code => ({ source: readFileSync(file, "utf8"), file, builtFrom: file });
 
+function readCache(path: string | undefined): Buffer | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Some verb's cache file of this build (not one being written), if any. */
+export function siblingCache(directory: string, build: string): string | undefined {
+  try {
+    const entry = readdirSync(directory).find((name) => name.startsWith(build) && name.endsWith(".v8"));
+    return entry === undefined ? undefined : join(directory, entry);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Compiles and runs CommonJS code as if required, from the cache when possible. */
 function run(code: Code, name: string): unknown {
   const { source, file } = code;
@@ -52,15 +71,13 @@ function run(code: Code, name: string): unknown {
   const build = `${installation}${hash(`${stat.size}\0${stat.mtimeMs}\0${process.version}\0${process.arch}`)}-`;
   const directory = cacheDirectory(process.env);
   const cacheFile = join(directory, `${build}${verbOf(process.argv)}.v8`);
-  let cachedData: Buffer | undefined;
-  try {
-    cachedData = readFileSync(cacheFile);
-  } catch {
-    cachedData = undefined;
-  }
+  const own = readCache(cacheFile);
+  // A verb's first call starts from another verb's cache of the same build: the start-up and the
+  // call to the agent are the same code, so it compiles only what is its own.
+  const cachedData = own ?? readCache(siblingCache(directory, build));
   const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new Script(wrapper, { filename: file, ...(cachedData ? { cachedData } : {}) });
-  if (!cachedData || script.cachedDataRejected) {
+  if (!own || script.cachedDataRejected) {
     // Written at exit, once the call has compiled the functions it used: they land in the cache too.
     process.once("exit", () => {
       try {

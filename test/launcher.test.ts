@@ -5,6 +5,7 @@ import { join } from "node:path";
 import test from "ava";
 import { tempDir } from "./helpers/agent.js";
 import { ROOT, spawnProcess } from "./helpers/cli.js";
+import { siblingCache } from "../src/launcher.js";
 
 /** A private copy of bin/ and dist/ so a test can touch the bundle without disturbing others. */
 function install(dir: string): string {
@@ -54,4 +55,24 @@ test("a corrupt cache is rejected and rewritten; an unwritable cache directory o
   writeFileSync(blocked, ""); // a file where the cache directory should be
   chmodSync(blocked, 0o400);
   t.regex(await version(bin, join(blocked, "cache")), /^unitsync\//);
+});
+
+test("a verb's first call starts from another verb's cache of the same build, and writes its own", async (t) => {
+  const dir = tempDir(t);
+  const bin = install(dir);
+  const cache = join(dir, "cache");
+  await version(bin, cache);
+  const [versionCache] = readdirSync(cache);
+  const ping = await spawnProcess(process.execPath, [bin, "ping"], { UNITSYNC_CACHE_DIR: cache, UNITSYNC_SOCKET: join(dir, "none.sock") }).done;
+  t.regex(ping.stderr, /no agent answers/);
+  t.deepEqual(readdirSync(cache).sort(), [versionCache!, versionCache!.replace(/default\.v8$/, "ping.v8")].sort());
+});
+
+test("the cache a first call starts from is this build's, never one being written or another build's or bundle's", (t) => {
+  const dir = tempDir(t);
+  t.is(siblingCache(join(dir, "missing"), "cli-1-2-"), undefined);
+  for (const name of ["cli-1-2-want.v8.4242", "cli-1-0-ping.v8", "agent-9-2-agent.v8"]) writeFileSync(join(dir, name), "");
+  t.is(siblingCache(dir, "cli-1-2-"), undefined);
+  writeFileSync(join(dir, "cli-1-2-ping.v8"), "");
+  t.is(siblingCache(dir, "cli-1-2-"), join(dir, "cli-1-2-ping.v8"));
 });
