@@ -5,7 +5,9 @@
 
 /** Runs stream operations in the order given, at most `perTurn` of them in one event-loop turn. */
 export class Outbox {
-  private readonly queue: (() => void)[] = [];
+  /** Waiting operations from `head` on; the run ones before it are dropped a batch at a time. */
+  private queue: (() => void)[] = [];
+  private head = 0;
   private spent = 0;
   private scheduled = false;
 
@@ -17,7 +19,7 @@ export class Outbox {
   /** Runs `op` now while this turn has room and nothing waits; otherwise on a later turn, after every op queued before it. */
   run(op: () => void): void {
     this.schedule();
-    if (this.queue.length > 0 || this.spent >= this.perTurn) {
+    if (this.waiting > 0 || this.spent >= this.perTurn) {
       this.queue.push(op);
       return;
     }
@@ -27,7 +29,7 @@ export class Outbox {
 
   /** Operations waiting for a later turn. */
   get waiting(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
   }
 
   private call(op: () => void): void {
@@ -47,9 +49,17 @@ export class Outbox {
   private readonly turn = (): void => {
     this.scheduled = false;
     this.spent = 0;
-    if (this.queue.length === 0) return;
+    if (this.waiting === 0) return;
     this.schedule();
-    const batch = this.queue.splice(0, this.perTurn);
+    // Taken off before they run: an operation that queues another puts it behind this batch.
+    const end = Math.min(this.queue.length, this.head + this.perTurn);
+    const batch = this.queue.slice(this.head, end);
+    this.head = end;
+    if (this.head * 2 >= this.queue.length) {
+      // Copied down once half is run: each operation is copied at most once on average.
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
     this.spent = batch.length;
     for (const op of batch) this.call(op);
   };

@@ -2,6 +2,7 @@
 // an async iterable that reads at the caller's pace (the stream pauses while messages wait).
 import type { DescMessage, DescMethod, DescService, MessageInitShape } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { decodeStartResponse } from "../rpc/start-response-decoder.js";
 import { CallError } from "./call-error.js";
 import { frameMessage } from "./grpc-frames.js";
 import type { CallOptions, H2Channel } from "./h2-channel.js";
@@ -14,10 +15,16 @@ type Request = MessageInitShape<DescMessage>;
 
 const requestBody = (method: DescMethod, request: Request) => frameMessage(toBinary(method.input, create(method.input, request)));
 
+/** Messages decoded by hand, by type name: a fan-out wakes thousands of Starts (start-response-decoder.ts). */
+const handDecoded: Record<string, (bytes: Uint8Array) => unknown> = {
+  "unitsync.v1.StartResponse": decodeStartResponse,
+};
+
 /** The decoded answer, or an INTERNAL error for bytes that are not one. */
 function decode(method: DescMethod, bytes: Uint8Array): { value: unknown } | { error: CallError } {
   try {
-    return { value: fromBinary(method.output, bytes) };
+    const hand = handDecoded[method.output.typeName];
+    return { value: hand ? hand(bytes) : fromBinary(method.output, bytes) };
   } catch (error) {
     return { error: new CallError(Status.INTERNAL, `cannot decode the agent's answer: ${error instanceof Error ? error.message : String(error)}`) };
   }
