@@ -5,28 +5,16 @@
 // socket, a real Start stream for the dependent; the service listens or prints after a random
 // 0-300 ms, so the poll's phase is sampled, not fixed. p50 (and p90) over the runs.
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { freePort } from "../harness/free-port.js";
 import { connect } from "../src/client/client.js";
 import { startAgent } from "../src/agent/server.js";
 import { runUnit } from "../src/runner/run-unit.js";
 import { percentile } from "./stats.js";
 
 const now = () => performance.timeOrigin + performance.now();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 
 /** The service: after a random pause, `act` (listen or print), writing the epoch time it did so to `at`. */
 function service(kind: "tcp" | "log", port: number, at: string): string {

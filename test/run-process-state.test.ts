@@ -5,9 +5,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { ProcessState_Phase } from "../gen/unitsync/v1/unitsync_pb.js";
+import { freePort } from "../harness/free-port.js";
 import { tempDir, withAgent } from "./helpers/agent.js";
 import { cli, spawnCli } from "./helpers/cli.js";
-import { freePort, numberIn } from "./helpers/process-groups.js";
+import { numberIn } from "./helpers/process-groups.js";
 
 async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
   let value = await read();

@@ -5,9 +5,10 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import test, { type ExecutionContext } from "ava";
+import { freePort } from "../harness/free-port.js";
 import { eventually, tempDir, withAgent } from "./helpers/agent.js";
 import { spawnCli } from "./helpers/cli.js";
-import { freePort, groupGone, numberIn } from "./helpers/process-groups.js";
+import { groupGone, numberIn } from "./helpers/process-groups.js";
 
 const STATUS = ["unspecified", "not registered", "pending", "started", "completed", "failed"];
 

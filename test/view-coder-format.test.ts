@@ -1,6 +1,6 @@
-// Go's %q and terminal widths as coder's output needs them, ASCII (the fast path) and beyond.
+// Go's %q as coder's output needs it, ASCII and beyond.
 import test from "ava";
-import { displayWidth, goQuote } from "../src/view/coder-format.js";
+import { goQuote } from "../src/view/coder-format.js";
 
 test("goQuote quotes every ASCII character as Go's %q does", (t) => {
   const short: Record<number, string> = { 7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r", 34: '\\"', 92: "\\\\" };
@@ -15,12 +15,4 @@ test("goQuote keeps printable Unicode and escapes the rest, as Go does", (t) => 
   t.is(goQuote("grüße, 界, e\u0301, 🚀"), '"grüße, 界, e\u0301, 🚀"');
   t.is(goQuote("\u0080\u00a0\u200b\u2028"), '"\\u0080\\u00a0\\u200b\\u2028"');
   t.is(goQuote("\u{e0001}"), '"\\U000e0001"');
-});
-
-test("displayWidth: ASCII and Latin one column, wide East Asian two, combining marks none", (t) => {
-  t.is(displayWidth("git-clone ~"), 11);
-  t.is(displayWidth("grüße"), 5);
-  t.is(displayWidth("界面"), 4);
-  t.is(displayWidth("e\u0301"), 1);
-  t.is(displayWidth("😀"), 2);
 });

@@ -1,6 +1,6 @@
 // Output formatting shared by the verbs: aligned tables, JSON, and bracketed name lists.
 import { ExitCode } from "../client/exit-codes.js";
-import { displayWidth } from "../view/coder-format.js";
+import { displayWidth } from "../view/display-width.js";
 import { CommandError } from "./io.js";
 
 /**

@@ -1,7 +1,10 @@
 // The lock table: named locks with a capacity, leases granted atomically for a whole set of locks,
-// first come first served among requests that share a lock. Pure: no I/O, no timers.
+// first come first served among requests that share a lock. It keeps the leases (asked, held,
+// reserved across a restart), each unit's last lease and the events; who holds and who waits is
+// the lock queues' (lock-queues.ts). Pure: no I/O, no timers.
 import { LockConflict } from "./errors.js";
-import { blockersOf, first, type Lease, leaseView, type LockState } from "./lock-lease.js";
+import { blockersOf, type Lease, leaseView } from "./lock-lease.js";
+import { LockQueues } from "./lock-queues.js";
 import {
   DEFAULT_LOCK_LIMITS,
   type LeaseView,
@@ -19,9 +22,6 @@ import {
 
 export * from "./lock-request.js";
 
-/** Who triggered a dispatch: the released lease (its grants waited for it), or none. */
-type Trigger = Lease | undefined;
-
 export interface LockTableOptions {
   clock?: { now(): number };
   limits?: Partial<LockLimits>;
@@ -34,15 +34,11 @@ export interface LockTableOptions {
 export class LockTable {
   readonly limits: LockLimits;
   private readonly clock: { now(): number };
-  private readonly locks = new Map<string, LockState>();
+  private readonly queues: LockQueues;
   private readonly leases = new Map<string, Lease>();
   private readonly history = new Map<string, UnitLockRecord>();
   private readonly onEvent: (event: LockEvent) => void;
   private readonly unitHistory: number;
-  private queued = 0;
-  private readonly work: LockState[] = [];
-  private dispatching = false;
-  private stopped = false;
   /** The reason the stop's shutdown aborts every lease stream with (see stop). */
   private stopReason: unknown;
 
@@ -51,6 +47,7 @@ export class LockTable {
     this.limits = { ...DEFAULT_LOCK_LIMITS, ...options.limits };
     this.onEvent = options.onEvent ?? (() => {});
     this.unitHistory = options.unitHistory ?? 10_000;
+    this.queues = new LockQueues(this.clock, (lease, after) => this.granted(lease, after));
   }
 
   /**
@@ -73,7 +70,7 @@ export class LockTable {
     signal.throwIfAborted();
     const lease: Lease = {
       id: request.leaseId,
-      locks: specs.map((spec) => this.lockFor(spec)),
+      locks: specs.map((spec) => this.queues.lockFor(spec)),
       unit: request.unit,
       holder: request.unit || request.owner || `pid ${request.pid}`,
       pid: request.pid,
@@ -97,13 +94,7 @@ export class LockTable {
         }
       };
       signal.addEventListener("abort", onAbort, { once: true });
-      if (!this.stopped && lease.locks.every((lock) => lock.holders.size < lock.capacity && lock.waiters.size === 0)) {
-        this.grant(lease, undefined);
-        return;
-      }
-      for (const lock of lease.locks) lock.waiters.add(lease);
-      this.queued++;
-      onQueued(blockersOf(lease));
+      if (!this.queues.enter(lease)) onQueued(blockersOf(lease));
     });
   }
 
@@ -112,13 +103,13 @@ export class LockTable {
     const specs = this.check({ leaseId, locks, unit: holder.unit, owner: holder.holder, pid: holder.pid });
     if (this.leases.has(leaseId)) throw new LockConflict(`lease "${leaseId}" is already in the lock table`);
     for (const spec of specs) {
-      const lock = this.locks.get(spec.name);
+      const lock = this.queues.locks.get(spec.name);
       if (lock && lock.holders.size >= lock.capacity) throw new LockConflict(`lock "${spec.name}" has no room to restore lease "${leaseId}"`);
     }
     const now = this.clock.now();
     const lease: Lease = {
       id: leaseId,
-      locks: specs.map((spec) => this.lockFor(spec)),
+      locks: specs.map((spec) => this.queues.lockFor(spec)),
       unit: holder.unit,
       holder: holder.holder || holder.unit || `pid ${holder.pid}`,
       pid: holder.pid,
@@ -127,7 +118,7 @@ export class LockTable {
       reserved: true,
     };
     this.leases.set(leaseId, lease);
-    for (const lock of lease.locks) lock.holders.add(lease);
+    this.queues.hold(lease);
   }
 
   /** Ends a reserved lease nobody re-claimed (the grace period is over). False when there is none. */
@@ -145,13 +136,13 @@ export class LockTable {
    * for any other reason (its holder's cancel) is the holder's, even while the agent stops.
    */
   stop(reason: unknown = new Error("the lock table stopped")): void {
-    this.stopped = true;
+    this.queues.stopped = true;
     this.stopReason = reason;
   }
 
   /** Every lock, by name. */
   list(): LockView[] {
-    return [...this.locks.values()]
+    return [...this.queues.locks.values()]
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       .map((lock) => ({ name: lock.name, capacity: lock.capacity, holders: [...lock.holders].map(leaseView), queue: [...lock.waiters].map(leaseView) }));
   }
@@ -162,7 +153,7 @@ export class LockTable {
   }
 
   capacityOf(name: string): number | undefined {
-    return this.locks.get(name)?.capacity;
+    return this.queues.locks.get(name)?.capacity;
   }
 
   /** The locks leases for `unit` hold and wait for. */
@@ -182,23 +173,16 @@ export class LockTable {
   }
 
   counts(): { locks: number; holders: number; queued: number } {
-    return { locks: this.locks.size, holders: this.leases.size - this.queued, queued: this.queued };
+    const { locks, queued } = this.queues;
+    return { locks: locks.size, holders: this.leases.size - queued, queued };
   }
 
   // ---- internals ------------------------------------------------------------------------------
 
   /** The request's locks without repeats, or the reason it is refused; nothing changes either way. */
   private check(request: LockRequest): LockSpec[] {
-    return checkLockRequest(request, this.limits, (name) => this.locks.get(name)?.capacity, this.locks.size);
-  }
-
-  private lockFor(spec: LockSpec): LockState {
-    let lock = this.locks.get(spec.name);
-    if (!lock) {
-      lock = { name: spec.name, capacity: spec.capacity || 1, holders: new Set(), waiters: new Set() };
-      this.locks.set(spec.name, lock);
-    }
-    return lock;
+    const { locks } = this.queues;
+    return checkLockRequest(request, this.limits, (name) => locks.get(name)?.capacity, locks.size);
   }
 
   /** A request with the id of a lease the table has: re-claims it when it is reserved. */
@@ -215,66 +199,34 @@ export class LockTable {
     return Promise.resolve({ locks: lease.locks.map((l) => l.name), waitedMs: 0, reclaimed: true });
   }
 
-  private grant(lease: Lease, trigger: Trigger): void {
-    let wasQueued = false;
-    for (const lock of lease.locks) wasQueued = lock.waiters.delete(lease) || wasQueued;
-    if (wasQueued) this.queued--;
-    for (const lock of lease.locks) lock.holders.add(lease);
-    lease.grantedAt = this.clock.now();
+  /** The queues granted `lease`; `after` is the release it waited for. */
+  private granted(lease: Lease, after: Lease | undefined): void {
     const record = this.history.get(lease.unit);
     if (lease.unit && record?.leaseId === lease.id) {
       record.grantedAt = lease.grantedAt;
-      if (trigger && wasQueued) record.waitedFor = { holder: trigger.holder, unit: trigger.unit };
+      if (after) record.waitedFor = { holder: after.holder, unit: after.unit };
     }
-    this.emit("lock-granted", lease, wasQueued && trigger ? trigger.holder : "");
-    lease.settle?.({ locks: lease.locks.map((l) => l.name), waitedMs: lease.grantedAt - lease.requestedAt, reclaimed: false });
+    this.emit("lock-granted", lease, after ? after.holder : "");
   }
 
   private release(lease: Lease, reason: string, cause?: unknown): void {
     if (this.leases.get(lease.id) !== lease) return;
     this.leases.delete(lease.id);
-    for (const lock of lease.locks) lock.holders.delete(lease);
+    this.queues.vacate(lease);
     const record = this.history.get(lease.unit);
     if (lease.unit && record?.leaseId === lease.id) record.releasedAt = this.clock.now();
-    this.emit("lock-released", lease, "", reason, this.stopped && cause !== undefined && cause === this.stopReason);
-    this.dispatch(lease.locks, lease);
+    this.emit("lock-released", lease, "", reason, this.queues.stopped && cause !== undefined && cause === this.stopReason);
+    this.queues.dispatch(lease.locks, lease);
   }
 
   /** A queued request gives up: it leaves every queue, which may let later requests through. */
   private withdraw(lease: Lease, reason: unknown): void {
     if (this.leases.get(lease.id) !== lease) return;
     this.leases.delete(lease.id);
-    for (const lock of lease.locks) lock.waiters.delete(lease);
-    this.queued--;
+    this.queues.leave(lease);
     this.emit("lock-wait-ended", lease, "", reason instanceof Error ? reason.message : "request ended");
     lease.settle?.(undefined, reason);
-    this.dispatch(lease.locks, undefined);
-  }
-
-  /**
-   * Grants every request that can now go: a request goes when it is first in the queue of each of
-   * its locks and each has room. Each grant can make a new first waiter elsewhere, so those locks
-   * are looked at again; every lock is looked at only when something about it changed.
-   */
-  private dispatch(locks: readonly LockState[], trigger: Trigger): void {
-    if (this.stopped) return;
-    this.work.push(...locks);
-    if (this.dispatching) return;
-    this.dispatching = true;
-    try {
-      for (let lock = this.work.pop(); lock; lock = this.work.pop()) {
-        for (let head = first(lock.waiters); head && this.grantable(head); head = first(lock.waiters)) {
-          this.grant(head, trigger);
-          for (const other of head.locks) if (other !== lock) this.work.push(other);
-        }
-      }
-    } finally {
-      this.dispatching = false;
-    }
-  }
-
-  private grantable(lease: Lease): boolean {
-    return lease.locks.every((lock) => lock.holders.size < lock.capacity && first(lock.waiters) === lease);
+    this.queues.dispatch(lease.locks, undefined);
   }
 
   private remember(lease: Lease): void {

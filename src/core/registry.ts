@@ -1,17 +1,18 @@
-// The unit registry: the commands and queries of the unit state machine. It composes the unit
-// store (records and graph), the attempt bookkeeping, the blocked-by search, the wake queue of open
-// Start calls, the views and the event bus that Watch and the timeline read. Pure: no I/O, no timers.
-import { beginPendingAttempt, beginRetryAttempt } from "./attempts.js";
+// The unit registry: the commands of the unit state machine (want, start, complete, fail, retry,
+// declare, record), the API the agent calls. Each checks its request, then applies it through the
+// transitions, the blocked-by search and the wake queue of open Start calls; the queries are
+// RegistryReads' (registry-reads.ts). Pure: no I/O, no timers.
 import { type BlockMemo, blockedBy, blockedDependents, dependencyFailed, isBlocked } from "./blocked-by.js";
 import { IllegalTransition, InvalidArgument, LimitExceeded } from "./errors.js";
-import { EventBus, type EventListener } from "./event-bus.js";
+import { EventBus } from "./event-bus.js";
 import type { EventKind, UnitEvent } from "./event-log.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { validateUnitName } from "./names.js";
+import { RegistryReads } from "./registry-reads.js";
 import type { Condition, UnitStatus } from "./status.js";
-import { buildTimeline, type Timeline } from "./timeline.js";
-import { type Clock, type StartProgress, type UnitRecord, timelineRecord, UnitStore } from "./unit-store.js";
-import { type UnitView, unitView } from "./unit-views.js";
+import { Transitions } from "./transitions.js";
+import { type Clock, type StartProgress, type UnitRecord, UnitStore } from "./unit-store.js";
+import type { UnitView } from "./unit-views.js";
 import { WakeQueue } from "./wake-queue.js";
 
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
@@ -36,11 +37,9 @@ export interface RecordedEvent {
   detail?: Readonly<Record<string, string | number | boolean>>;
 }
 
-export class Registry {
-  readonly limits: Limits;
-  private readonly store = new UnitStore();
-  private readonly bus: EventBus;
-  private readonly wakeQueue = new WakeQueue(this.store);
+export class Registry extends RegistryReads {
+  private readonly clock: Clock;
+  private readonly transitions: Transitions;
 
   constructor(
     options: {
@@ -49,10 +48,15 @@ export class Registry {
       /** Called when a listener throws; the event still reaches every other listener. Default: ignore. */
       onListenerError?: (error: unknown, event: UnitEvent) => void;
     } = {},
-    private readonly clock: Clock = options.clock ?? Date,
+    clock: Clock = options.clock ?? Date,
   ) {
-    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.bus = new EventBus(this.limits.events, options.onListenerError ?? (() => {}), this.limits.eventBytes);
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const store = new UnitStore();
+    const bus = new EventBus(limits.events, options.onListenerError ?? (() => {}), limits.eventBytes);
+    const wakeQueue = new WakeQueue(store);
+    super(limits, store, bus, wakeQueue);
+    this.clock = clock;
+    this.transitions = new Transitions(store, bus, wakeQueue, clock);
   }
 
   // ---- commands -------------------------------------------------------------------------------
@@ -77,8 +81,8 @@ export class Registry {
     }
     this.store.checkNameLimit([unit, ...fresh], this.limits.units);
     const added = graph.addEdges(unit, unique, condition);
-    const { status } = this.register(unit, owner);
-    if (added.length > 0) this.emit(unit, "dependencies-declared", status, status, "", added);
+    const { status } = this.transitions.register(unit, owner);
+    if (added.length > 0) this.transitions.emit(unit, "dependencies-declared", status, status, "", added);
     // New edges can add unmet dependencies to an open wait, or block it and its dependents.
     this.wakeQueue.wake(blockedBy(this.store, unit) ? [unit, ...blockedDependents(graph, unit)] : [unit]);
     return this.view(unit);
@@ -95,7 +99,7 @@ export class Registry {
     this.validName(unit);
     signal.throwIfAborted();
     this.store.checkNameLimit([unit], this.limits.units);
-    const record = this.register(unit, owner);
+    const record = this.transitions.register(unit, owner);
     if (record.status === "started") {
       throw new IllegalTransition(unit, `unit "${unit}" is already started`);
     }
@@ -106,7 +110,7 @@ export class Registry {
     const blocked = blockedBy(this.store, unit);
     // A blocked re-run is refused before it begins: the finished attempt stays as it was.
     if (blocked && record.status !== "pending") throw dependencyFailed(unit, blocked);
-    if (record.status !== "pending") this.beginAttempt(record, now);
+    if (record.status !== "pending") this.transitions.beginAttempt(record, now);
     record.startRequestedAt ??= now;
     if (blocked) throw dependencyFailed(unit, blocked);
     const unmet = this.store.unmet(unit);
@@ -115,10 +119,10 @@ export class Registry {
 
     return this.wakeQueue.open(record, signal, progress, now, {
       began: () => {
-        this.emit(unit, "wait-began", "pending", "pending", "", unmet);
+        this.transitions.emit(unit, "wait-began", "pending", "pending", "", unmet);
         progress.onWaiting?.(unmet, unmet.filter((d) => !this.store.units.has(d)));
       },
-      ended: (error) => this.emit(unit, "wait-ended", record.status, record.status, error.message),
+      ended: (error) => this.transitions.emit(unit, "wait-ended", record.status, record.status, error.message),
       ready: () => this.markStarted(record, now),
     }, unmet);
   }
@@ -131,7 +135,7 @@ export class Registry {
     if (record.status === "failed") {
       throw new IllegalTransition(unit, `unit "${unit}" already failed (${record.reason || "no reason given"}); it cannot complete`);
     }
-    this.transition(record, "completed", "");
+    this.transitions.to(record, "completed", "");
     return { unit: this.view(unit), changed: true };
   }
 
@@ -146,7 +150,7 @@ export class Registry {
     if (record.status === "completed") {
       throw new IllegalTransition(unit, `unit "${unit}" already completed; it cannot fail`);
     }
-    const dependents = this.transition(record, "failed", reason);
+    const dependents = this.transitions.to(record, "failed", reason);
     // Only pending dependents that are now blocked: one that waits on a started unit is not.
     const memo: BlockMemo = new Map();
     const blocked = dependents.filter(
@@ -176,68 +180,6 @@ export class Registry {
     });
   }
 
-  // ---- queries --------------------------------------------------------------------------------
-
-  /** Describes any valid name; a name nobody registered reads "not registered". */
-  get(unit: string): UnitView {
-    this.validName(unit);
-    return this.view(unit);
-  }
-
-  /** Every registered unit, in registration order. */
-  list(): UnitView[] {
-    const memo: BlockMemo = new Map();
-    return [...this.store.units.keys()].map((name) => this.view(name, memo));
-  }
-
-  /** Every named unit (registered or only named as a dependency) and every edge. */
-  graphView(): { nodes: UnitView[]; edges: { unit: string; dependsOn: string; required: Condition; satisfied: boolean }[] } {
-    const memo: BlockMemo = new Map();
-    const nodes = [...this.store.graph.names()].map((name) => this.view(name, memo));
-    const edges = nodes.flatMap((node) =>
-      node.dependencies.map((d) => ({ unit: node.name, dependsOn: d.dependsOn, required: d.required, satisfied: d.satisfied })),
-    );
-    return { nodes, edges };
-  }
-
-  /** Per-unit waits and runs, in registration order, and the critical chain. */
-  timeline(): Timeline {
-    const records = [...this.store.units.values()].map(timelineRecord);
-    return buildTimeline(records, (unit) => this.store.graph.dependenciesOf(unit));
-  }
-
-  events(): UnitEvent[] {
-    return this.bus.log.all();
-  }
-
-  counts(): { units: number; waiters: number; events: number; droppedEvents: number; edges: number } {
-    const { log } = this.bus;
-    return {
-      units: this.store.units.size,
-      waiters: this.wakeQueue.waiterCount,
-      events: log.size,
-      droppedEvents: log.dropped,
-      edges: this.store.graph.edgeCount,
-    };
-  }
-
-  get lastSeq(): number {
-    return this.bus.log.lastSeq;
-  }
-
-  /**
-   * Calls `listener` for every event from now on. Returns the snapshot taken in the same tick, so
-   * no event falls between the snapshot and the first delta.
-   */
-  subscribe(listener: EventListener): { snapshot: UnitView[]; lastSeq: number; unsubscribe: () => void } {
-    const unsubscribe = this.bus.add(listener);
-    return { snapshot: this.list(), lastSeq: this.bus.log.lastSeq, unsubscribe };
-  }
-
-  get listenerCount(): number {
-    return this.bus.listenerCount;
-  }
-
   // ---- hook for `run --retries` (services: src/core/processes.ts, composed in src/agent/handlers.ts)
 
   /**
@@ -251,8 +193,7 @@ export class Registry {
     if (record.status !== "started") {
       throw new IllegalTransition(unit, `unit "${unit}" is ${record.status}; only a started unit can be retried`);
     }
-    beginRetryAttempt(record, reason, this.clock.now());
-    this.emit(unit, "status-changed", "started", "started", `attempt ${record.attempt - 1} failed: ${reason}`);
+    this.transitions.retry(record, reason);
     return this.view(unit);
   }
 
@@ -260,68 +201,15 @@ export class Registry {
   declare(unit: string, owner = ""): UnitView {
     this.validName(unit);
     this.store.checkNameLimit([unit], this.limits.units);
-    this.register(unit, owner);
+    this.transitions.register(unit, owner);
     return this.view(unit);
   }
 
   // ---- internals ------------------------------------------------------------------------------
 
-  private register(unit: string, owner: string): UnitRecord {
-    let record = this.store.units.get(unit);
-    if (record) return record;
-    const now = this.clock.now();
-    record = { name: unit, owner, status: "pending", reason: "", registeredAt: now, changedAt: now, attempt: 1, beganAt: now, previous: [] };
-    this.store.units.set(unit, record);
-    this.store.graph.touch(unit);
-    this.emit(unit, "status-changed", "not registered", "pending", "");
-    return record;
-  }
-
-  /** completed|failed -> pending as attempt n+1; its dependents no longer count it as satisfied. */
-  private beginAttempt(record: UnitRecord, now: number): void {
-    const from = beginPendingAttempt(record, now);
-    if (from === "failed") this.store.failedCount--;
-    this.emit(record.name, "status-changed", from, "pending", "");
-    // Open waits of direct dependents may need it again; nothing further down changes.
-    this.wakeQueue.wake(this.store.graph.dependentsOf(record.name));
-  }
-
   private markStarted(record: UnitRecord, since: number, at = this.clock.now()): StartResult {
-    this.transition(record, "started", "", at);
+    this.transitions.to(record, "started", "", at);
     const dependencies = [...this.store.graph.dependenciesOf(record.name).keys()];
     return { unit: this.view(record.name), dependencies, waitedMs: Math.max(0, at - since) };
-  }
-
-  /** Returns, for a failure, the dependents it blocks over blocking edges (see blockedDependents). */
-  private transition(record: UnitRecord, to: UnitStatus, reason: string, now = this.clock.now()): string[] {
-    const from = record.status;
-    record.status = to;
-    record.reason = reason;
-    record.changedAt = now;
-    if (to === "started") record.startedAt = now;
-    if (to === "completed" || to === "failed") record.finishedAt = now;
-    if (to === "failed") this.store.failedCount++;
-    this.emit(record.name, "status-changed", from, to, reason);
-    // A unit that completes or fails while its own Start call waits can no longer start.
-    record.waiter?.settle(new IllegalTransition(record.name, `unit "${record.name}" was marked ${to} while waiting to start`));
-    // A completion or start only changes what its direct dependents wait for; a failure blocks
-    // every dependent over blocking edges, and satisfies direct dependents on "finished" edges.
-    const dependents = this.store.graph.dependentsOf(record.name);
-    const blocked = to === "failed" ? blockedDependents(this.store.graph, record.name) : [];
-    this.wakeQueue.wake(to === "failed" ? new Set([...blocked, ...dependents]) : dependents);
-    return blocked;
-  }
-
-  private validName(name: string): void {
-    validateUnitName(name, this.limits.nameLength);
-  }
-
-  private view(name: string, memo?: BlockMemo): UnitView {
-    return unitView(this.store, name, memo);
-  }
-
-  private emit(unit: string, kind: EventKind, from: UnitStatus, to: UnitStatus, reason: string, dependsOn: readonly string[] = []): void {
-    const attempt = this.store.units.get(unit)?.attempt ?? 0;
-    this.bus.emit({ time: this.clock.now(), unit, kind, from, to, reason, dependsOn, attempt });
   }
 }

@@ -1,8 +1,8 @@
 // Output details that keep `coder exp sync`'s stdout byte for byte: Go's %q quoting, Go's JSON
-// escaping, Go's byte-wise string order, and display widths for aligning tables.
+// escaping and Go's byte-wise string order (display widths for tables: display-width.ts).
 
-// The Unicode classes below are built on first use: constructing them costs a CLI call about a
-// millisecond, and names and reasons are mostly ASCII, which needs none of them.
+// The Unicode class below is built on first use: constructing it costs a CLI call about a
+// millisecond, and names and reasons are mostly ASCII, which needs none of it.
 let printable: RegExp | undefined;
 /** Go's strconv.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
 const isPrintable = (ch: string) => (ch >= " " && ch <= "~") || (printable ??= /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u).test(ch);
@@ -39,16 +39,3 @@ export function byteOrder(a: string, b: string): number {
 }
 
 export const sortedNames = (names: readonly string[]): string[] => [...names].sort(byteOrder);
-
-let wide: RegExp | undefined;
-let zero: RegExp | undefined;
-const WIDE = () => (wide ??= /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]/u);
-const ZERO = () => (zero ??= /[\p{M}\u200b-\u200d]/u);
-
-/** Columns a string takes in a terminal: wide East Asian characters 2, combining marks 0. */
-export function displayWidth(s: string): number {
-  let width = 0;
-  // Below U+0300 (where combining marks begin) every character is one column.
-  for (const ch of s) width += ch < "\u0300" ? 1 : ZERO().test(ch) ? 0 : WIDE().test(ch) ? 2 : 1;
-  return width;
-}

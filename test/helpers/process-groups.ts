@@ -1,7 +1,6 @@
 // Test helpers for processes a test cannot see directly: whether a process group has a live
-// member left, a free loopback port, and a pid a command wrote.
+// member left, and a pid a command wrote.
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { eventually } from "./agent.js";
 
 /**
@@ -25,18 +24,6 @@ export function groupGone(pgid: number): boolean {
     if (Number(pgrp) === pgid && state !== "Z") return false;
   }
   return true;
-}
-
-/** A loopback port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The number a command wrote to `path` (its pid, a time), once it is there. */
