@@ -57,6 +57,8 @@ test.serial("with capacity 2, three holders never exceed two at once", async (t)
   const runs = ["b1", "b2", "b3"].map((u) => spawnCli(["run", u, "--lock", "builds:2", "--", script, u], env));
   await waitFor(async () => (await queueLength(client, "builds")) === 1, "one build queued");
   t.is((await client.listLocks({})).locks[0]!.holders.length, 2);
+  // Both holders' commands are running (granted is not yet started) before any may end.
+  await waitFor(async () => readFileSync(log, "utf8").split("start").length - 1 === 2, "both holders' commands to start");
   writeFileSync(go, "");
   const results = await Promise.all(runs.map((r) => r.done));
   for (const r of results) t.is(r.code, 0, r.stderr);
