@@ -10,33 +10,39 @@ import {
   EventSchema,
   type GetTimelineResponse,
   GetTimelineResponseSchema,
-  UnitSchema,
   type Event,
   type Unit,
 } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { eventProcess, processToProto } from "./process-convert.js";
 
-/** `process`: what the unit's runner last reported (see src/core/processes.ts). */
+/**
+ * `process`: what the unit's runner last reported (see src/core/processes.ts). Built as a plain
+ * message, not through protobuf-es's reflective create(): a fan-out builds one per waiter.
+ */
 export function unitToProto(view: UnitView, process?: ProcessView): Unit {
-  return create(UnitSchema, {
+  return {
+    $typeName: "unitsync.v1.Unit",
     name: view.name,
     status: statusToProto(view.status),
     ready: view.ready,
     dependencies: view.dependencies.map((d) => ({
+      $typeName: "unitsync.v1.Dependency" as const,
       dependsOn: d.dependsOn,
       required: conditionToProto(d.required),
       currentStatus: statusToProto(d.current),
       satisfied: d.satisfied,
     })),
-    ...(view.blocked ? { blocked: view.blocked } : {}),
+    ...(view.blocked ? { blocked: { $typeName: "unitsync.v1.Blocked" as const, failedUnit: view.blocked.failedUnit, reason: view.blocked.reason, chain: [...view.blocked.chain] } } : {}),
     reason: view.reason,
     waiting: view.waiting,
-    owner: view.owner,
-    attempt: view.attempt,
     ...(view.registeredAt !== undefined ? { registeredAt: timestampFromMs(view.registeredAt) } : {}),
     ...(view.changedAt !== undefined ? { changedAt: timestampFromMs(view.changedAt) } : {}),
+    owner: view.owner,
+    attempt: view.attempt,
     ...(process ? { process: processToProto(process) } : {}),
-  });
+    locksHeld: [],
+    locksWaiting: [],
+  };
 }
 
 export function eventToProto(event: UnitEvent): Event {

@@ -136,7 +136,7 @@ export function createHandlers(ctx: AgentContext): Handlers {
     ...createLockHandlers(ctx),
 
     start: serverStream<Parameters<Handlers["start"]>[0]["request"], StartResponse>(ctx, async (request, signal, send, owner) => {
-      const message = (event: StartResponse["event"]) => create(StartResponseSchema, { event });
+      const message = (event: StartResponse["event"]): StartResponse => ({ $typeName: "unitsync.v1.StartResponse", event });
       const progress = {
         onWaiting: (unmet: string[], unregistered: string[]) =>
           send(message({ case: "waiting", value: { $typeName: "unitsync.v1.Waiting", unmet, unregistered } })),
