@@ -130,20 +130,18 @@ export function serverStream<Req, Res>(
     const forgetShutdown = onAbort(ctx.shutdown, () => stop.abort(ctx.shutdown.reason));
     const signal = stop.signal;
     ctx.streams++;
-    // Writes and the final status go through the outbox, in order, a batch per event-loop turn.
-    const finish = (error?: unknown) =>
-      ctx.outbox.run(() => {
-        ctx.streams--;
-        call.off("cancelled", onCancelled);
-        forgetShutdown();
-        if (clientGone) return; // nobody is listening any more
-        if (error === undefined) call.end();
-        else call.emit("error", toServiceError(error, ctx.logError));
-      });
-    const send = (message: Res) =>
-      ctx.outbox.run(() => {
-        if (!clientGone) call.write(message);
-      });
+    const finish = (error?: unknown) => {
+      ctx.streams--;
+      call.off("cancelled", onCancelled);
+      forgetShutdown();
+      if (clientGone) return; // nobody is listening any more
+      // The bytes before it wait in the outbox (see stream-budget.ts), and so does the status.
+      if (error === undefined) call.end();
+      else ctx.outbox.run(() => call.emit("error", toServiceError(error, ctx.logError)));
+    };
+    const send = (message: Res) => {
+      if (!clientGone) call.write(message);
+    };
     let running: Promise<void>;
     try {
       running = body(call.request, signal, send, ownerOf(call));

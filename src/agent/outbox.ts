@@ -10,6 +10,8 @@ export class Outbox {
   private head = 0;
   private spent = 0;
   private scheduled = false;
+  /** A batch is running: what it queues goes behind the rest of the batch. */
+  private draining = false;
 
   constructor(
     private readonly perTurn: number,
@@ -19,7 +21,7 @@ export class Outbox {
   /** Runs `op` now while this turn has room and nothing waits; otherwise on a later turn, after every op queued before it. */
   run(op: () => void): void {
     this.schedule();
-    if (this.waiting > 0 || this.spent >= this.perTurn) {
+    if (this.draining || this.waiting > 0 || this.spent >= this.perTurn) {
       this.queue.push(op);
       return;
     }
@@ -51,7 +53,6 @@ export class Outbox {
     this.spent = 0;
     if (this.waiting === 0) return;
     this.schedule();
-    // Taken off before they run: an operation that queues another puts it behind this batch.
     const end = Math.min(this.queue.length, this.head + this.perTurn);
     const batch = this.queue.slice(this.head, end);
     this.head = end;
@@ -61,6 +62,11 @@ export class Outbox {
       this.head = 0;
     }
     this.spent = batch.length;
-    for (const op of batch) this.call(op);
+    this.draining = true;
+    try {
+      for (const op of batch) this.call(op);
+    } finally {
+      this.draining = false;
+    }
   };
 }

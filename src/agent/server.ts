@@ -169,7 +169,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   });
   const plain = withStartResume(created, registry, target.startedBy, () => startedSent(context));
   const handlers = journal ? withJournal(plain, journal, target, clock, context.logError) : plain;
-  const budgeted = withStreamBudget(UnitSyncService, handlers, options.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES, context.logError, log);
+  const budgeted = withStreamBudget(UnitSyncService, handlers, options.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES, context.outbox, context.logError, log);
   server.addService(serviceDefinition(UnitSyncService), budgeted);
   const standard = addStandardServices(server);
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());

@@ -1,10 +1,13 @@
 // Bounded memory per server stream: counts the bytes written but not yet taken by HTTP/2 (the
 // client's flow control), and ends a stream whose client fell too far behind with RESOURCE_EXHAUSTED.
+// The bytes and the end go to grpc-js through the agent's outbox (outbox.ts); everything above
+// this layer (the journal, the start_id table) sees each message at the moment it is sent.
 import type { DescMessage, DescService } from "@bufbuild/protobuf";
 import type * as grpc from "@grpc/grpc-js";
 import { FellBehind } from "../core/errors.js";
 import { encodeResponse } from "../rpc/service.js";
 import { toServiceError } from "../rpc/status.js";
+import type { Outbox } from "./outbox.js";
 
 /** Bytes one stream may have queued towards a client that does not read before it is ended. */
 export const DEFAULT_MAX_STREAM_BYTES = 4 * 1024 * 1024;
@@ -22,6 +25,7 @@ export function withStreamBudget<H extends Record<string, unknown>>(
   service: DescService,
   handlers: H,
   maxBytes: number,
+  outbox: Outbox,
   logError: (error: unknown) => void,
   log: (line: string) => void = () => {},
 ): H {
@@ -31,7 +35,7 @@ export function withStreamBudget<H extends Record<string, unknown>>(
     const handler = handlers[method.localName] as AnyHandler | undefined;
     if (!handler) continue;
     out[method.localName] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
-      budget(call, method.output, maxBytes, method.name, logError, log);
+      budget(call, method.output, maxBytes, method.name, outbox, logError, log);
       return (handler as (call: grpc.ServerWritableStream<unknown, unknown>) => unknown)(call);
     };
   }
@@ -43,6 +47,7 @@ function budget(
   output: DescMessage,
   maxBytes: number,
   what: string,
+  outbox: Outbox,
   logError: (error: unknown) => void,
   log: (line: string) => void,
 ): void {
@@ -57,16 +62,28 @@ function budget(
       overflowed = true;
       const error = new FellBehind(what === "Watch" ? "watch" : what, queued, maxBytes);
       log(`ended a ${what} stream: ${error.message}`);
-      call.emit("error", toServiceError(error, logError));
+      outbox.run(() => call.emit("error", toServiceError(error, logError)));
       // The handler's own cancel path frees its subscription or wait; the error above is the status.
       call.emit("cancelled", error);
       return false;
     }
     queued += bytes.length;
-    return write(bytes, (error) => {
-      queued -= bytes.length;
-      callback?.(error);
+    outbox.run(() => {
+      if (call.cancelled) {
+        queued -= bytes.length; // the client is gone: nothing to hand to HTTP/2
+        return;
+      }
+      write(bytes, (error) => {
+        queued -= bytes.length;
+        callback?.(error);
+      });
     });
+    return true;
   };
   (call as { write: unknown }).write = patched;
+  const end = call.end.bind(call) as (...args: unknown[]) => void;
+  (call as { end: unknown }).end = (...args: unknown[]) => {
+    outbox.run(() => end(...args));
+    return call;
+  };
 }
