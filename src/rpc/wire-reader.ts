@@ -36,23 +36,9 @@ export class WireReader {
     return this.#u32Slow();
   }
 
+  /** Past one byte: the low 32 bits of a varint of up to 10 bytes, as protobuf-es's varint32 reads it. */
   #u32Slow(): number {
-    let pos = this.pos;
-    let result = 0;
-    for (let shift = 0; shift < 28; shift += 7) {
-      const b = this.#at(pos++);
-      result |= (b & 0x7f) << shift;
-      if (b < 0x80) {
-        this.pos = pos;
-        return result;
-      }
-    }
-    let b = this.#at(pos++);
-    result |= (b & 0x0f) << 28;
-    for (let read = 5; b >= 0x80 && read < 10; read++) b = this.#at(pos++);
-    if (b >= 0x80) throw new WireShape("varint longer than 10 bytes");
-    this.pos = pos;
-    return result >>> 0;
+    return this.#halves()[0] >>> 0;
   }
 
   int32(): number {
