@@ -24,7 +24,7 @@ export interface AgentContext {
   streams: number;
   /** A Start or Watch that would open more streams than this is refused. */
   readonly maxStreams: number;
-  /** Every server-stream write and final status, spread over event-loop turns. */
+  /** The bytes, end and error status of every server stream, spread over event-loop turns (stream-budget.ts hands them in). */
   readonly outbox: Outbox;
   connections(): number;
   logError(error: unknown): void;
