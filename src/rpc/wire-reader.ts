@@ -137,7 +137,7 @@ export class WireReader {
     const start = this.pos;
     this.pos = end;
     for (let i = start; i < end; i++) {
-      if (buf[i]! >= 0x80) return getTextEncoding().decodeUtf8(buf.subarray(start, end), true);
+      if (buf[i]! >= 0x80) return utf8(buf.subarray(start, end));
     }
     return buf.latin1Slice ? buf.latin1Slice(start, end) : buf.toString("latin1", start, end);
   }
@@ -145,6 +145,15 @@ export class WireReader {
   /** Throws unless a message read up to `end` ended exactly there. */
   done(end: number): void {
     if (this.pos !== end) throw new WireShape("message ran past its length");
+  }
+}
+
+/** Strict UTF-8; bytes that are not UTF-8 throw WireShape, as all malformed bytes do here. */
+function utf8(bytes: Uint8Array): string {
+  try {
+    return getTextEncoding().decodeUtf8(bytes, true);
+  } catch {
+    throw new WireShape("invalid UTF-8");
   }
 }
 
