@@ -2,7 +2,8 @@
 // an async iterable that reads at the caller's pace (the stream pauses while messages wait).
 import type { DescMessage, DescMethod, DescService, MessageInitShape } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { decodeStartResponse } from "../rpc/start-response-decoder.js";
+import { StartResponseSchema } from "../../gen/unitsync/v1/unitsync_pb.js";
+import { decodeStartResponseByHand } from "../rpc/start-response-decoder.js";
 import { CallError } from "./call-error.js";
 import { frameMessage } from "./grpc-frames.js";
 import type { CallOptions, H2Channel } from "./h2-channel.js";
@@ -17,7 +18,13 @@ const requestBody = (method: DescMethod, request: Request) => frameMessage(toBin
 
 /** Messages decoded by hand, by type name: a fan-out wakes thousands of Starts (start-response-decoder.ts). */
 const handDecoded: Record<string, (bytes: Uint8Array) => unknown> = {
-  "unitsync.v1.StartResponse": decodeStartResponse,
+  "unitsync.v1.StartResponse": (bytes) => {
+    try {
+      return decodeStartResponseByHand(bytes);
+    } catch {
+      return fromBinary(StartResponseSchema, bytes);
+    }
+  },
 };
 
 /** The decoded answer, or an INTERNAL error for bytes that are not one. */
