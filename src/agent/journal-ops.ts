@@ -1,7 +1,8 @@
 // What the journal records and how it replays: each state-changing RPC that succeeded becomes one
 // record (its kind, the request's fields, the owner, the time), and each record kind replays
 // through the same core call. A new operation is one entry in RECORDERS and one in REPLAYERS.
-import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { timestampMs } from "../rpc/timestamp-ms.js";
 import { fromJson, toJson } from "@bufbuild/protobuf";
 import { Metadata, type Metadata as GrpcMetadata } from "@grpc/grpc-js";
 import { DependencyFailed } from "../core/errors.js";
