@@ -1,8 +1,8 @@
 // A typed promise client for one agent socket, with the deadline helpers every verb uses.
-import type { DescService } from "@bufbuild/protobuf";
 import type { PromiseClient } from "../rpc/service.js";
 import { OWNER_KEY } from "../rpc/metadata-keys.js";
-import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
+import type { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
+import { UNITSYNC_METHODS } from "../rpc/service-methods.js";
 import { H2Channel } from "./h2-channel.js";
 import { promiseCalls } from "./promise-calls.js";
 
@@ -48,5 +48,5 @@ export function connect(socketPath: string, options: { owner?: string; separate?
       entry.channel.close();
     };
   }
-  return Object.assign(promiseCalls(UnitSyncService as DescService, channel) as PromiseClient<typeof UnitSyncService>, { socketPath, close });
+  return Object.assign(promiseCalls(UNITSYNC_METHODS, channel) as PromiseClient<typeof UnitSyncService>, { socketPath, close });
 }

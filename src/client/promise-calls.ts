@@ -1,70 +1,81 @@
-// A generated service descriptor over an H2Channel: unary methods return a promise, server streams
-// an async iterable that reads at the caller's pace (the stream pauses while messages wait).
-import type { DescMessage, DescMethod, DescService, MessageInitShape } from "@bufbuild/protobuf";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { StartResponseSchema } from "../../gen/unitsync/v1/unitsync_pb.js";
-import { decodeStartResponseByHand } from "../rpc/start-response-decoder.js";
+// UnitSyncService's methods over an H2Channel: unary methods return a promise, server streams an
+// async iterable that reads at the caller's pace (the stream pauses while messages wait).
+import type { ServiceMethod } from "../rpc/service-methods.js";
 import { CallError } from "./call-error.js";
 import { frameMessage } from "./grpc-frames.js";
-import type { CallOptions, H2Channel } from "./h2-channel.js";
+import type { Call, CallHandlers, CallOptions, H2Channel } from "./h2-channel.js";
+import { type Decoded, decodeAnswer, encodeRequest } from "./message-codec.js";
 import { Status } from "./status-codes.js";
 
 /** Messages read ahead of the caller before the stream pauses. */
 const READ_AHEAD = 16;
 
-type Request = MessageInitShape<DescMessage>;
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-const requestBody = (method: DescMethod, request: Request) => frameMessage(toBinary(method.input, create(method.input, request)));
-
-/** Messages decoded by hand, by type name: a fan-out wakes thousands of Starts (start-response-decoder.ts). */
-const handDecoded: Record<string, (bytes: Uint8Array) => unknown> = {
-  "unitsync.v1.StartResponse": (bytes) => {
-    try {
-      return decodeStartResponseByHand(bytes);
-    } catch {
-      return fromBinary(StartResponseSchema, bytes);
-    }
-  },
-};
-
-/** The decoded answer, or an INTERNAL error for bytes that are not one. */
-function decode(method: DescMethod, bytes: Uint8Array): { value: unknown } | { error: CallError } {
+/**
+ * Starts `method` with `request`: at once when the request is encoded by hand, else once
+ * protobuf-es has encoded it (a cancel before then ends the call without sending it).
+ */
+function startCall(channel: H2Channel, method: ServiceMethod, request: object, options: CallOptions, handlers: CallHandlers): Call {
+  let encoded: Uint8Array | Promise<Uint8Array>;
   try {
-    const hand = handDecoded[method.output.typeName];
-    return { value: hand ? hand(bytes) : fromBinary(method.output, bytes) };
+    encoded = encodeRequest(method.input, request);
   } catch (error) {
-    return { error: new CallError(Status.INTERNAL, `cannot decode the agent's answer: ${error instanceof Error ? error.message : String(error)}`) };
+    encoded = Promise.reject(error);
   }
+  if (!(encoded instanceof Promise)) return channel.call(method.path, frameMessage(encoded), options, handlers);
+  let real: Call | undefined;
+  let cancelled = false;
+  let paused = false;
+  encoded.then(
+    (bytes) => {
+      if (cancelled) return handlers.onEnd(new CallError(Status.CANCELLED, "Cancelled on client"));
+      real = channel.call(method.path, frameMessage(bytes), options, handlers);
+      if (paused) real.pause();
+    },
+    (error: unknown) => handlers.onEnd(new CallError(Status.INTERNAL, `cannot encode the request: ${message(error)}`)),
+  );
+  return {
+    cancel: () => (real ? real.cancel() : (cancelled = true)),
+    pause: () => (real ? real.pause() : (paused = true)),
+    resume: () => (real ? real.resume() : (paused = false)),
+  };
 }
 
-function unary(channel: H2Channel, path: string, method: DescMethod) {
-  return (request: Request, options: CallOptions = {}) =>
+function unary(channel: H2Channel, method: ServiceMethod) {
+  return (request: object, options: CallOptions = {}) =>
     new Promise((resolve, reject) => {
-      let answer: { value: unknown } | { error: CallError } | undefined;
+      let answer: Decoded | Promise<Decoded> | undefined;
       let received = 0;
-      const call = channel.call(path, requestBody(method, request), options, {
+      const call = startCall(channel, method, request, options, {
         onMessage: (bytes) => {
           if (++received > 1) return call.cancel();
-          answer = decode(method, bytes);
-          if ("error" in answer) call.cancel();
+          answer = decodeAnswer(method.output, bytes);
+          if (!(answer instanceof Promise) && "error" in answer) call.cancel();
         },
         onEnd: (error) => {
-          if (answer && "error" in answer) reject(answer.error);
-          else if (received > 1) reject(new CallError(Status.UNIMPLEMENTED, "the agent sent more than one answer to a unary call"));
-          else if (error) reject(error);
-          else if (!answer) reject(new CallError(Status.UNIMPLEMENTED, "the agent sent no answer"));
-          else resolve(answer.value);
+          const settle = (decoded: Decoded | undefined) => {
+            if (decoded && "error" in decoded) reject(decoded.error);
+            else if (received > 1) reject(new CallError(Status.UNIMPLEMENTED, "the agent sent more than one answer to a unary call"));
+            else if (error) reject(error);
+            else if (!decoded) reject(new CallError(Status.UNIMPLEMENTED, "the agent sent no answer"));
+            else resolve(decoded.value);
+          };
+          if (answer instanceof Promise) void answer.then(settle);
+          else settle(answer);
         },
       });
     });
 }
 
-function serverStream(channel: H2Channel, path: string, method: DescMethod) {
-  return (request: Request, options: CallOptions = {}): AsyncIterable<unknown> => {
+function serverStream(channel: H2Channel, method: ServiceMethod) {
+  return (request: object, options: CallOptions = {}): AsyncIterable<unknown> => {
     const queue: unknown[] = [];
     let end: { error: CallError | undefined } | undefined;
     let waiter: { resolve(r: IteratorResult<unknown>): void; reject(e: unknown): void } | undefined;
     let paused = false;
+    /** Once one answer waits for protobuf-es, the ones after it, and the end, wait behind it. */
+    let behind: Promise<void> | undefined;
     const settle = () => {
       if (!waiter) return;
       const { resolve, reject } = waiter;
@@ -79,24 +90,38 @@ function serverStream(channel: H2Channel, path: string, method: DescMethod) {
         else resolve({ value: undefined, done: true });
       }
     };
-    const call = channel.call(path, requestBody(method, request), options, {
+    const take = (decoded: Decoded) => {
+      if (end) return; // the reader stopped, or an earlier answer was not one
+      if ("error" in decoded) {
+        end = { error: decoded.error };
+        call.cancel();
+        settle();
+        return;
+      }
+      queue.push(decoded.value);
+      if (queue.length >= READ_AHEAD && !paused) {
+        paused = true;
+        call.pause();
+      }
+      settle();
+    };
+    const call = startCall(channel, method, request, options, {
       onMessage: (bytes) => {
-        const answer = decode(method, bytes);
-        if ("error" in answer) {
-          end ??= { error: answer.error };
-          call.cancel();
+        if (behind) {
+          behind = behind.then(() => decodeAnswer(method.output, bytes)).then(take);
           return;
         }
-        queue.push(answer.value);
-        if (queue.length >= READ_AHEAD && !paused) {
-          paused = true;
-          call.pause();
-        }
-        settle();
+        const decoded = decodeAnswer(method.output, bytes);
+        if (decoded instanceof Promise) behind = decoded.then(take);
+        else take(decoded);
       },
       onEnd: (error) => {
-        end ??= { error };
-        settle();
+        const finish = () => {
+          end ??= { error };
+          settle();
+        };
+        if (behind) void behind.then(finish);
+        else finish();
       },
     });
     const iterator: AsyncIterator<unknown> = {
@@ -124,13 +149,9 @@ function serverStream(channel: H2Channel, path: string, method: DescMethod) {
   };
 }
 
-/** The methods of `service` as promise calls over `channel`, keyed by each method's local name. */
-export function promiseCalls(service: DescService, channel: H2Channel): Record<string, unknown> {
+/** The `methods` as promise calls over `channel`, keyed by each method's local name. */
+export function promiseCalls(methods: readonly ServiceMethod[], channel: H2Channel): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const method of service.methods) {
-    const path = `/${service.typeName}/${method.name}`;
-    if (method.methodKind === "unary") out[method.localName] = unary(channel, path, method);
-    else if (method.methodKind === "server_streaming") out[method.localName] = serverStream(channel, path, method);
-  }
+  for (const method of methods) out[method.localName] = (method.kind === "unary" ? unary : serverStream)(channel, method);
   return out;
 }

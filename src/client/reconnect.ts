@@ -4,8 +4,8 @@
 // nothing reconnects: a call still waiting to retry ends CANCELLED at once. Unary calls repeat (every state-changing verb is idempotent); a Start or
 // Watch stream is opened again with the same request (a Start with its start_id resumes its wait).
 import { existsSync } from "node:fs";
-import { UnitSyncService } from "../../gen/unitsync/v1/unitsync_pb.js";
 import type { CallOptions } from "../rpc/service.js";
+import { UNITSYNC_METHODS } from "../rpc/service-methods.js";
 import { CallError } from "./call-error.js";
 import { type UnitSyncClient, connect } from "./client.js";
 import { isUnavailable } from "./errors.js";
@@ -73,9 +73,9 @@ export function connectReconnecting(socketPath: string, options: ReconnectOption
   };
 
   const out: Record<string, unknown> = {};
-  for (const method of UnitSyncService.methods) {
+  for (const method of UNITSYNC_METHODS) {
     const name = method.localName as keyof UnitSyncClient;
-    if (method.methodKind === "unary") {
+    if (method.kind === "unary") {
       out[name] = async (request: unknown, callOptions: CallOptions = {}) => {
         // A deadline is a span from the call: each try gets the same span.
         const span = callOptions.deadline ? callOptions.deadline.getTime() - Date.now() : undefined;
@@ -93,7 +93,7 @@ export function connectReconnecting(socketPath: string, options: ReconnectOption
           }
         }
       };
-    } else if (method.methodKind === "server_streaming") {
+    } else if (method.kind === "server_streaming") {
       out[name] = (request: unknown, callOptions: CallOptions = {}) =>
         (async function* () {
           const startedAt = Date.now();
