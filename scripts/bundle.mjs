@@ -202,9 +202,10 @@ function load() {
 }
 module.exports = load();
 `;
-await build({
+const cli = await build({
   ...cliEntry,
   outfile: "dist/unitsync.cjs",
+  metafile: true,
   plugins: [
     leanProtobuf,
     noProtoLoader,
@@ -220,3 +221,19 @@ await build({
     },
   ],
 });
+
+/**
+ * The verbs a start-up script runs many times (ping, want, start, complete, fail) load no
+ * generated descriptors: building them would cost each call ~10 ms (src/client/message-codec.ts).
+ * What a module imports statically runs when it loads; an import() runs only when called.
+ */
+const HOT = ["src/cli/bin.ts", "src/cli/unit-verbs.ts", "src/cli/start-verb.ts"];
+const loaded = new Set();
+const visit = (key) => {
+  if (loaded.has(key)) return;
+  loaded.add(key);
+  for (const i of cli.metafile.inputs[key]?.imports ?? []) if (i.kind !== "dynamic-import" && !i.external) visit(i.path);
+};
+HOT.forEach(visit);
+const descriptors = [...loaded].filter((key) => /(^|\/)gen\/.*_pb\.(ts|js)$/.test(key) && !key.startsWith("lean-protobuf-enums:"));
+if (descriptors.length > 0) throw new Error(`the CLI's hot verbs load generated descriptors: ${descriptors.join(", ")}`);
