@@ -1,7 +1,6 @@
 // How the agent answers one call: the context every handler shares, and the unary and
 // server-stream wrappers that map core errors to gRPC statuses and end a stream on cancel,
 // deadline or shutdown without leaving a listener behind.
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { performance } from "node:perf_hooks";
 import type * as grpc from "@grpc/grpc-js";
 import { LimitExceeded } from "../core/errors.js";
@@ -10,6 +9,7 @@ import type { Processes } from "../core/processes.js";
 import type { Registry } from "../core/registry.js";
 import { OWNER_KEY, toServiceError } from "../rpc/status.js";
 import type { Outbox } from "./outbox.js";
+import { timestampFromMs } from "../rpc/timestamps.js";
 
 export interface AgentContext {
   readonly registry: Registry;

@@ -1,6 +1,5 @@
 // Core views → protobuf messages, for the handlers.
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { UnitEvent } from "../core/event-log.js";
 import type { ProcessView } from "../core/processes.js";
 import type { UnitView } from "../core/registry.js";
@@ -14,6 +13,7 @@ import {
   type Unit,
 } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { eventProcess, processToProto } from "./process-convert.js";
+import { timestampFromMs } from "../rpc/timestamps.js";
 
 /**
  * `process`: what the unit's runner last reported (see src/core/processes.ts). Built as a plain

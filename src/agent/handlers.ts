@@ -1,6 +1,5 @@
 // The UnitSyncService handlers: decode → core call → encode. Errors go through src/rpc/status.ts.
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { declarePlan } from "../core/plan-declare.js";
 import { conditionName, conditionToProto, statusToProto } from "../rpc/enums.js";
 import { encodeOnce, type ServiceHandlers } from "../rpc/service.js";
@@ -17,6 +16,7 @@ import { eventToProto, unitToProto as unitMessage } from "./convert.js";
 import { processFromProto } from "./process-convert.js";
 import { type AgentContext, preciseTimestamp, serverStream, startedSent, unary } from "./agent-calls.js";
 import { createLockHandlers, lockTimeline, withLocks } from "./lock-handlers.js";
+import { timestampFromMs } from "../rpc/timestamps.js";
 
 export const PROTOCOL_VERSION = 1;
 

@@ -2,7 +2,7 @@
 // record (its kind, the request's fields, the owner, the time), and each record kind replays
 // through the same core call. A new operation is one entry in RECORDERS and one in REPLAYERS.
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { timestampMs } from "../rpc/timestamp-ms.js";
+import { timestampMs } from "../rpc/timestamps.js";
 import { fromJson, toJson } from "@bufbuild/protobuf";
 import { Metadata, type Metadata as GrpcMetadata } from "@grpc/grpc-js";
 import { DependencyFailed } from "../core/errors.js";

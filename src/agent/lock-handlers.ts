@@ -1,6 +1,5 @@
 // The lock handlers: AcquireLocks (the stream is the lease) and ListLocks, over the lock table.
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { timelineWithLocks } from "../core/lock-timeline.js";
 import type { LeaseView, LockTable } from "../core/locks.js";
 import type { Timeline } from "../core/timeline.js";
@@ -18,6 +17,7 @@ import {
 import type { ServiceHandlers } from "../rpc/service.js";
 import { timelineToProto } from "./convert.js";
 import { type AgentContext, serverStream, unary } from "./agent-calls.js";
+import { timestampFromMs } from "../rpc/timestamps.js";
 
 type Handlers = ServiceHandlers<typeof UnitSyncService>;
 

@@ -1,8 +1,8 @@
 // Process states (src/core/processes.ts) ⇄ their protobuf messages, for the ReportProcess handler
 // and for the units, events and timeline entries that carry them.
 import { create } from "@bufbuild/protobuf";
-import { type Timestamp, timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { timestampMs } from "../rpc/timestamp-ms.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { timestampFromMs, timestampMs } from "../rpc/timestamps.js";
 import type { UnitEvent } from "../core/event-log.js";
 import type { ProcessPhase, ProcessView } from "../core/processes.js";
 import { type ProcessState, ProcessStateSchema, ProcessState_Phase } from "../../gen/unitsync/v1/unitsync_pb.js";

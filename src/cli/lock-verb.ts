@@ -1,6 +1,6 @@
 // `lock NAME[,NAME…] -- cmd…`: hold locks while a command runs, for want/start/complete scripts;
 // and `locks`: every lock with its capacity, holders and queue.
-import { timestampMs } from "../rpc/timestamp-ms.js";
+import { timestampMs } from "../rpc/timestamps.js";
 import { SHORT_DEADLINE_MS, deadlineIn } from "../client/client.js";
 import { describeFailure } from "../client/errors.js";
 import { ExitCode } from "../client/exit-codes.js";

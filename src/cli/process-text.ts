@@ -1,7 +1,7 @@
 // A unit's process (what `run` or `up` reported: pid, readiness checks, how it ended) as the
 // verbs show it: one JSON object for status/list/watch, and short lines for tables and status.
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { timestampMs } from "../rpc/timestamp-ms.js";
+import { timestampMs } from "../rpc/timestamps.js";
 import { type ProcessState, ProcessState_Phase, type Unit } from "../../gen/unitsync/v1/unitsync_pb.js";
 
 const PHASE: Record<number, string> = {

@@ -1,7 +1,7 @@
 // `timeline`: per unit when it registered, how long it waited and ran, its outcome; then the
 // critical chain that decided when start-up finished, as systemd-analyze critical-chain shows it.
 // A unit that ran more than once has one row per attempt; the chain reads each unit's last.
-import { timestampMs } from "../rpc/timestamp-ms.js";
+import { timestampMs } from "../rpc/timestamps.js";
 import { SHORT_DEADLINE_MS, deadlineIn } from "../client/client.js";
 import { statusName } from "../rpc/enums.js";
 import { type GetTimelineResponse, type ProcessState, ProcessState_Phase, type TimelineEntry } from "../../gen/unitsync/v1/unitsync_pb.js";

@@ -1,5 +1,5 @@
 // The live unit table that `watch` and `up` redraw: unit, status, ready, what it waits on, since.
-import { timestampMs } from "../rpc/timestamp-ms.js";
+import { timestampMs } from "../rpc/timestamps.js";
 import { statusName } from "../rpc/enums.js";
 import type { Unit } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { formatDuration } from "./duration.js";

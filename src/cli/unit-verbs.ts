@@ -1,6 +1,6 @@
 // The unary verbs: ping, want, complete, fail (list and status: list-status-verbs.ts).
 import { SHORT_DEADLINE_MS, type UnitSyncClient, deadlineIn } from "../client/client.js";
-import { timestampMs } from "../rpc/timestamp-ms.js";
+import { timestampMs } from "../rpc/timestamps.js";
 import { ExitCode } from "../client/exit-codes.js";
 import { CONDITION_NAMES, conditionToProto, statusName } from "../rpc/enums.js";
 import type { Unit } from "../../gen/unitsync/v1/unitsync_pb.js";

@@ -3,10 +3,10 @@
 // changes while a call is out is sent once it returns (only the latest), so a chatty check never
 // queues calls. Reports are best effort: the outcome itself goes through complete/fail.
 import { type MessageInitShape, create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { SHORT_DEADLINE_MS, type UnitSyncClient, deadlineIn } from "../client/client.js";
 import { type ProcessState, ProcessStateSchema, ProcessState_Phase } from "../../gen/unitsync/v1/unitsync_pb.js";
 import type { CheckState } from "./readiness/readiness.js";
+import { timestampFromMs } from "../rpc/timestamps.js";
 
 const at = (ms: number | undefined) => (ms === undefined ? undefined : timestampFromMs(ms));
 

@@ -1,6 +1,6 @@
 // Segments from a timeline entry's attempts (the agent's own record of each run of a unit): its
 // dependency wait, its run, and for a service the time it served after it became ready.
-import { timestampMs } from "../rpc/timestamp-ms.js";
+import { timestampMs } from "../rpc/timestamps.js";
 import { type Event, EventKind, ProcessState_Phase, type TimelineEntry, UnitStatus } from "../../gen/unitsync/v1/unitsync_pb.js";
 import type { Segment } from "./gantt-model.js";
 

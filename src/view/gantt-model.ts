@@ -1,6 +1,6 @@
 // The Gantt view model: a GetTimeline response (entries, events, critical chain) as rows of time
 // segments (wait, lock wait, run, serving) per unit attempt, shared by the SVG, the page and traces.
-import { timestampMs } from "../rpc/timestamp-ms.js";
+import { timestampMs } from "../rpc/timestamps.js";
 import { EventKind, type Event, type GetTimelineResponse, type TimelineEntry, UnitStatus } from "../../gen/unitsync/v1/unitsync_pb.js";
 import { type ProcessFacts, attemptSegments, processFacts } from "./attempt-segments.js";
 
