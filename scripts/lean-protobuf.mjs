@@ -7,7 +7,7 @@
 // that needs only an enum does not build the file's descriptors, which costs a CLI call ~10 ms.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const require = createRequire(import.meta.url);
@@ -182,13 +182,14 @@ export const leanProtobuf = {
       return { contents: enumImports(flattenImports(source, barrelOf(args.path)), args.path), loader: "ts" };
     });
     build.onResolve({ filter: /_pb\.js\?enums$/ }, (args) => ({
-      path: join(args.resolveDir, args.path.replace(/\.js\?enums$/, ".ts")),
+      // Named relative to the project, as the bundle's comments name every other module.
+      path: relative(process.cwd(), join(args.resolveDir, args.path.replace(/\.js\?enums$/, ".ts"))),
       namespace: "lean-protobuf-enums",
     }));
     build.onLoad({ filter: /.*/, namespace: "lean-protobuf-enums" }, (args) => ({
-      contents: [...enumsOf(args.path).values()].join("\n"),
+      contents: [...enumsOf(resolve(args.path)).values()].join("\n"),
       loader: "ts",
-      resolveDir: dirname(args.path),
+      resolveDir: dirname(resolve(args.path)),
     }));
     build.onResolve({ filter: /^lean-protobuf:file-desc$/ }, () => ({ path: "file-desc", namespace: "lean-protobuf" }));
     // What fileDesc does after decoding, on a descriptor decoded at build time.
