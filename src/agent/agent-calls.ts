@@ -7,7 +7,8 @@ import { LimitExceeded } from "../core/errors.js";
 import type { LockTable } from "../core/locks.js";
 import type { Processes } from "../core/processes.js";
 import type { Registry } from "../core/registry.js";
-import { OWNER_KEY, toServiceError } from "../rpc/status.js";
+import { toServiceError } from "../rpc/status.js";
+import { ownerOf } from "./journal-ops.js";
 import type { Outbox } from "./outbox.js";
 import { timestampFromMs } from "../rpc/timestamps.js";
 
@@ -47,11 +48,6 @@ export function preciseTimestamp(ms: number) {
   const timestamp = timestampFromMs(whole);
   timestamp.nanos += Math.floor((ms - whole) * 1_000_000);
   return timestamp;
-}
-
-function ownerOf(call: { metadata: grpc.Metadata }): string {
-  const value = call.metadata.get(OWNER_KEY)[0];
-  return typeof value === "string" ? value.slice(0, 256) : "";
 }
 
 /** Wraps a synchronous core call as a unary handler that answers exactly once. */

@@ -61,9 +61,11 @@ export function withJournal<H extends Record<string, unknown>>(
       } catch {
         // an invalid request: the handler refuses it
       }
+      // Read once: a fan-out writes to thousands of streams, and every write is recorded.
+      const owner = ownerOf(call);
       const write = call.write.bind(call) as (chunk: unknown, ...rest: unknown[]) => boolean;
       (call as { write: unknown }).write = (message: unknown, ...rest: unknown[]) => {
-        record(recorder.message(call.request, message as Record<string, unknown>, ownerOf(call), state));
+        record(recorder.message(call.request, message as Record<string, unknown>, owner, state));
         return write(message, ...rest);
       };
       // The time the call's core step ran at: a record its error ending leaves carries it.
@@ -73,7 +75,7 @@ export function withJournal<H extends Record<string, unknown>>(
         // Ahead of grpc-js's own listener, which sends the status (a listener, not a wrapped emit:
         // grpc-js emits several events on every stream, and only "error" is of interest).
         call.prependListener("error", (error: unknown) => {
-          const entry = failed(call.request, error, ownerOf(call), state);
+          const entry = failed(call.request, error, owner, state);
           if (entry) record({ ...entry, t: entry.t ?? at });
         });
       }
