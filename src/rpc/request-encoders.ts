@@ -3,15 +3,13 @@
 // the same BinaryWriter. Other requests, and one carrying unknown fields, return undefined: the
 // client encodes those with protobuf-es (client/reflective-codec.ts).
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import type {
   CompleteRequestSchema,
   FailRequestSchema,
   StartRequestSchema,
   WantRequestSchema,
 } from "../../gen/unitsync/v1/unitsync_pb.js";
-
-type Init<S extends DescMessage> = MessageInitShape<S>;
 
 /** A string field: proto3 leaves an empty one out. */
 function text(w: BinaryWriter, field: number, value: string | undefined): void {
@@ -39,17 +37,17 @@ const encoder =
 /** By full type name: the request's encoding, or undefined for protobuf-es to write. */
 export const handEncoders: Record<string, (request: never) => Uint8Array | undefined> = {
   "unitsync.v1.PingRequest": encoder(() => {}),
-  "unitsync.v1.WantRequest": encoder((w, r: Init<typeof WantRequestSchema>) => {
+  "unitsync.v1.WantRequest": encoder((w, r: MessageInitShape<typeof WantRequestSchema>) => {
     text(w, 1, r.unit);
     texts(w, 2, r.dependsOn);
     enumeration(w, 3, r.condition);
   }),
-  "unitsync.v1.StartRequest": encoder((w, r: Init<typeof StartRequestSchema>) => {
+  "unitsync.v1.StartRequest": encoder((w, r: MessageInitShape<typeof StartRequestSchema>) => {
     text(w, 1, r.unit);
     text(w, 2, r.startId);
   }),
-  "unitsync.v1.CompleteRequest": encoder((w, r: Init<typeof CompleteRequestSchema>) => text(w, 1, r.unit)),
-  "unitsync.v1.FailRequest": encoder((w, r: Init<typeof FailRequestSchema>) => {
+  "unitsync.v1.CompleteRequest": encoder((w, r: MessageInitShape<typeof CompleteRequestSchema>) => text(w, 1, r.unit)),
+  "unitsync.v1.FailRequest": encoder((w, r: MessageInitShape<typeof FailRequestSchema>) => {
     text(w, 1, r.unit);
     text(w, 2, r.reason);
   }),
